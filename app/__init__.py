@@ -1,0 +1,130 @@
+"""Depesche: the application factory."""
+
+from __future__ import annotations
+
+from flask import Flask, g, request, session
+from flask_login import current_user
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from app import config as config_module
+from app.config import ROOT
+
+__version__ = "0.1.0"
+
+
+def create_app(config: dict | None = None) -> Flask:
+    """Build the app: configuration → extensions → blueprints → CLI.
+
+    `config` overrides every other source (tests use it). Raises config.ConfigError,
+    naming the setting, when a setting is missing or unusable.
+    """
+    settings = config_module.load(config)
+    app = Flask(
+        __name__,
+        template_folder=str(ROOT / "templates"),
+        instance_path=settings["DATA_DIR"],
+    )
+    app.config.update(settings)
+    app.config.update(
+        SESSION_COOKIE_NAME="depesche_session",
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=app.config["COOKIE_SECURE"],
+        BABEL_TRANSLATION_DIRECTORIES=str(ROOT / "translations"),
+        BABEL_DEFAULT_LOCALE=app.config["DEFAULT_LOCALE"],
+        BABEL_DEFAULT_TIMEZONE=app.config["DEFAULT_TIMEZONE"],
+        MAX_CONTENT_LENGTH=64 * 1024 * 1024,
+    )
+    if app.config["TRUSTED_PROXIES"]:
+        app.wsgi_app = ProxyFix(
+            app.wsgi_app,
+            x_for=app.config["TRUSTED_PROXIES"],
+            x_proto=app.config["TRUSTED_PROXIES"],
+            x_host=app.config["TRUSTED_PROXIES"],
+        )
+
+    _init_extensions(app)
+    _register_blueprints(app)
+    _init_templates(app)
+
+    from app.security import init_security
+
+    init_security(app)
+    return app
+
+
+def select_locale() -> str:
+    """The user's own choice, else the choice made before sign-in, else the browser's."""
+    languages = _app_languages()
+    if current_user and current_user.is_authenticated and current_user.locale in languages:
+        return current_user.locale
+    if session.get("locale") in languages:
+        return session["locale"]
+    from flask import current_app
+
+    return request.accept_languages.best_match(languages) or current_app.config["DEFAULT_LOCALE"]
+
+
+def select_timezone() -> str | None:
+    if current_user and current_user.is_authenticated:
+        return current_user.timezone
+    return None
+
+
+def _app_languages():
+    from flask import current_app
+
+    return current_app.config["LANGUAGES"]
+
+
+def _init_extensions(app: Flask) -> None:
+    from app.extensions import babel, csrf, init_db, init_huey, login_manager
+
+    init_db(app)
+    init_huey(app)
+    babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)
+    csrf.init_app(app)
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.session_protection = "basic"
+
+    from app.users.models import User
+
+    @login_manager.user_loader
+    def load_user(token):
+        return User.get_or_none(User.session_token == token)
+
+    # Import every feature's tasks so that immediate mode and the consumer know them.
+    import app.worker  # noqa: F401
+
+
+def _register_blueprints(app: Flask) -> None:
+    from app.auth.views import bp as auth_bp
+    from app.home.views import bp as home_bp
+    from app.status.views import bp as status_bp
+    from app.users.views import bp as users_bp
+
+    for bp in (auth_bp, home_bp, status_bp, users_bp):
+        app.register_blueprint(bp)
+
+
+def _init_templates(app: Flask) -> None:
+    from flask_babel import format_datetime, get_locale
+
+    from app import htmx
+    from app.nav import nav_items
+    from app.users.models import ROLE_LABELS
+
+    app.jinja_env.policies["ext.i18n.trimmed"] = True
+    app.jinja_env.globals.update(
+        nav_items=nav_items,
+        is_partial=htmx.is_partial,
+        current_locale=lambda: str(get_locale()),
+        format_datetime=format_datetime,
+        role_labels=ROLE_LABELS,
+    )
+    app.jinja_env.globals["app_version"] = __version__
+
+    @app.before_request
+    def _remember_start():
+        g.partial = htmx.is_partial()

@@ -1,0 +1,174 @@
+"""The `depesche` command: administration and operation of one installation."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+from flask import current_app
+from flask.cli import FlaskGroup
+
+from app.config import ConfigError
+
+
+def _create_app():
+    from app import create_app
+
+    return create_app()
+
+
+@click.group(cls=FlaskGroup, create_app=_create_app, add_version_option=False)
+def cli():
+    """Depesche: press-relations workbench. Settings come from DEPESCHE_* variables and
+    DATA_DIR/depesche.toml (see README)."""
+
+
+def main(argv=None) -> None:
+    """Console-script entry point: a bad setting is one line on stderr, never a traceback."""
+    from app import config
+
+    try:
+        config.load()
+        cli.main(args=argv, prog_name="depesche")
+    except ConfigError as exc:
+        click.echo(f"depesche: configuration error: {exc}", err=True)
+        sys.exit(2)
+
+
+@cli.command("init-db")
+def init_db_command():
+    """Create the schema or bring it up to date (safe to run again)."""
+    from app.models import schema_revision, upgrade
+
+    applied = upgrade()
+    for name in applied:
+        click.echo(f"applied {name}")
+    click.echo(f"schema at {schema_revision()}")
+
+
+def _read_password_stdin() -> str:
+    password = sys.stdin.readline().rstrip("\r\n")
+    if not password:
+        raise click.UsageError("--password-stdin: no password on standard input")
+    return password
+
+
+@cli.command("create-user")
+@click.argument("email")
+@click.option("--name", required=True, help="Full name as shown in the application.")
+@click.option(
+    "--role",
+    "roles",
+    multiple=True,
+    default=("user",),
+    show_default=True,
+    type=click.Choice(["administrator", "license_manager", "user"]),
+    help="May be given more than once: one person may hold several roles.",
+)
+@click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
+def create_user_command(email, name, roles, password_stdin):
+    """Create a user. Without --password-stdin a one-time password is printed once; it
+    must be replaced at the first sign-in."""
+    from app.users.services import UserError, create_user
+
+    password = _read_password_stdin() if password_stdin else None
+    try:
+        user, one_time = create_user(email, name, roles=roles, password=password)
+    except UserError as exc:
+        raise click.ClickException("; ".join(exc.messages)) from None
+    click.echo(f"created user {user.email} ({', '.join(user.roles)})")
+    if one_time:
+        click.echo(f"one-time password: {one_time}")
+
+
+@cli.command("set-password")
+@click.argument("email")
+@click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
+def set_password_command(email, password_stdin):
+    """Reset a user's password (for an administrator who locked themselves out). Without
+    --password-stdin a one-time password is printed once. All sessions of the user end."""
+    from app.users.services import UserError, find_user, set_password
+
+    user = find_user(email)
+    if user is None:
+        raise click.ClickException(f"no user with the e-mail address {email}")
+    password = _read_password_stdin() if password_stdin else None
+    try:
+        one_time = set_password(user, password)
+    except UserError as exc:
+        raise click.ClickException("; ".join(exc.messages)) from None
+    click.echo(f"password of {user.email} replaced")
+    if one_time:
+        click.echo(f"one-time password: {one_time}")
+
+
+@cli.command("serve")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True, type=int)
+@click.option("--workers", default=2, show_default=True, type=int, help="Web processes.")
+@click.option("--threads", default=4, show_default=True, type=int, help="Threads per process.")
+def serve_command(host, port, workers, threads):
+    """Serve the web application with gunicorn (production mode)."""
+    from app.server import serve
+
+    serve(current_app._get_current_object(), host, port, workers, threads)
+
+
+@cli.command("worker")
+@click.option("--workers", default=2, show_default=True, type=int, help="Worker threads.")
+@click.option("--no-periodic", is_flag=True, help="Do not run periodic jobs here.")
+def worker_command(workers, no_periodic):
+    """Run the task-queue consumer (huey). Stop with SIGINT for a graceful shutdown."""
+    from app.server import run_worker
+
+    run_worker(current_app._get_current_object(), workers, periodic=not no_periodic)
+
+
+@cli.command("demo-data")
+@click.option("--seed", default=1, show_default=True, type=int, help="Same seed, same data.")
+@click.option("--if-empty", is_flag=True, help="Do nothing if the database holds users already.")
+def demo_data_command(seed, if_empty):
+    """Fill the database with realistic demo data (German, Austrian and Swiss PR)."""
+    from app.demo import DemoDataError, load_demo_data
+
+    try:
+        report = load_demo_data(seed=seed, if_empty=if_empty)
+    except DemoDataError as exc:
+        raise click.ClickException(str(exc)) from None
+    if report is None:
+        click.echo("demo data: the database holds users already, nothing loaded")
+        return
+    for line in report.lines():
+        click.echo(line)
+
+
+@cli.group("translate")
+def translate_group():
+    """Maintain the German and English message catalogues."""
+
+
+@translate_group.command("extract")
+def translate_extract():
+    """Collect every translatable string into translations/messages.pot."""
+    from app import i18n
+
+    click.echo(i18n.extract())
+
+
+@translate_group.command("update")
+def translate_update():
+    """Extract, then merge new strings into the de and en catalogues."""
+    from app import i18n
+
+    i18n.extract()
+    for line in i18n.update():
+        click.echo(line)
+
+
+@translate_group.command("compile")
+def translate_compile():
+    """Compile the catalogues (.po → .mo) for use by the application."""
+    from app import i18n
+
+    for line in i18n.compile_catalogues():
+        click.echo(line)

@@ -1,0 +1,1 @@
+"""Clients (Mandanten, SPEC A3): business areas that share one installation."""

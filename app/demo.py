@@ -1,0 +1,156 @@
+"""Demo data: a fictitious PR agency in the German-speaking region.
+
+Deterministic per seed, so that screenshots, tests and bug reports can name what they see.
+It grows as features land: for now the agency's users and its clients.
+All addresses use the reserved domain `.example`, so no demo mail can reach anyone.
+"""
+
+from __future__ import annotations
+
+import random
+import unicodedata
+from dataclasses import dataclass, field
+
+from app.clients.models import Client
+from app.extensions import db
+from app.users.models import User
+from app.users.services import create_user
+
+DEMO_DOMAIN = "pr-agentur.example"
+DEMO_ADMIN_EMAIL = f"admin@{DEMO_DOMAIN}"
+
+FIRST_NAMES = [
+    "Anna",
+    "Lena",
+    "Sophie",
+    "Marie",
+    "Laura",
+    "Katharina",
+    "Julia",
+    "Sabine",
+    "Claudia",
+    "Verena",
+    "Theresa",
+    "Ursula",
+    "Regula",
+    "Andrea",
+    "Johanna",
+    "Franziska",
+    "Lukas",
+    "Maximilian",
+    "Jonas",
+    "Felix",
+    "Tobias",
+    "Stefan",
+    "Florian",
+    "Matthias",
+    "Andreas",
+    "Thomas",
+    "Michael",
+    "Reto",
+    "Urs",
+    "Beat",
+    "Christoph",
+    "Dominik",
+    "Georg",
+    "Jürgen",
+]
+LAST_NAMES = [
+    "Müller",
+    "Schmidt",
+    "Schneider",
+    "Fischer",
+    "Weber",
+    "Meyer",
+    "Wagner",
+    "Becker",
+    "Hofmann",
+    "Schäfer",
+    "Koch",
+    "Richter",
+    "Gruber",
+    "Huber",
+    "Bauer",
+    "Pichler",
+    "Steiner",
+    "Moser",
+    "Mayr",
+    "Egger",
+    "Brunner",
+    "Keller",
+    "Meier",
+    "Baumann",
+    "Frei",
+    "Zimmermann",
+    "Gerber",
+    "Widmer",
+    "Kälin",
+    "Lehmann",
+    "Wößner",
+    "Strauß",
+]
+CLIENTS = [
+    ("Alpenquell Mineralbrunnen GmbH", "Mineralwasser und Erfrischungsgetränke, Tirol (AT)"),
+    ("Nordlicht Energie AG", "Ökostrom und Wärmepumpen, Hamburg (DE)"),
+    ("Uhrenmanufaktur Jura SA", "Mechanische Uhren, Biel/Bienne (CH)"),
+    ("Stadtwerke Rheinaue", "Kommunaler Versorger, Bonn (DE)"),
+    ("Donaublick Tourismusverband", "Regionaler Tourismus, Wachau (AT)"),
+    ("Medizintechnik Lindau GmbH", "Diagnostikgeräte, Bodensee (DE)"),
+    ("Verlag Seeland AG", "Fachbücher und Zeitschriften, Zürich (CH)"),
+]
+
+
+class DemoDataError(Exception):
+    pass
+
+
+@dataclass
+class DemoReport:
+    admin_email: str
+    admin_password: str
+    users: list = field(default_factory=list)
+    clients: list = field(default_factory=list)
+
+    def lines(self) -> list[str]:
+        return [
+            f"demo data: {len(self.users)} users, {len(self.clients)} clients",
+            f"demo administrator: {self.admin_email}",
+            f"one-time password:  {self.admin_password}",
+            "(it must be changed at the first sign-in)",
+        ]
+
+
+def _ascii(text: str) -> str:
+    text = text.replace("ß", "ss").replace("ä", "ae").replace("ö", "oe").replace("ü", "ue")
+    return unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode().lower()
+
+
+def load_demo_data(seed: int = 1, if_empty: bool = False, users: int = 8) -> DemoReport | None:
+    """Create the demo agency. Refuses to run on a database that has the demo already."""
+    if User.select().exists():
+        if if_empty:
+            return None
+        if User.select().where(User.email == DEMO_ADMIN_EMAIL).exists():
+            raise DemoDataError("the demo data is loaded already")
+    rng = random.Random(seed)
+    with db.atomic():
+        admin, password = create_user(
+            DEMO_ADMIN_EMAIL, "Petra Administratorin", roles=("administrator", "user")
+        )
+        report = DemoReport(admin_email=admin.email, admin_password=password, users=[admin])
+        chosen = set()
+        while len(report.users) < users:
+            first, last = rng.choice(FIRST_NAMES), rng.choice(LAST_NAMES)
+            if (first, last) in chosen:
+                continue
+            chosen.add((first, last))
+            roles = ("license_manager", "user") if len(report.users) == 1 else ("user",)
+            user, _ = create_user(
+                f"{_ascii(first)}.{_ascii(last)}@{DEMO_DOMAIN}", f"{first} {last}", roles=roles
+            )
+            user.locale = rng.choice(["de", "de", "en"])
+            user.save()
+            report.users.append(user)
+        for name, description in rng.sample(CLIENTS, k=4):
+            report.clients.append(Client.create(name=name, description=description))
+    return report

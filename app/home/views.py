@@ -1,0 +1,14 @@
+from flask import Blueprint, render_template
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+
+from app import nav
+
+bp = Blueprint("home", __name__)
+nav.register("home.index", _l("Start"), order=0)
+
+
+@bp.route("/")
+def index():
+    """The start screen: who is signed in, and what this account may do."""
+    return render_template("home/index.html", user=current_user)

@@ -1,0 +1,75 @@
+"""The data layer's base: one `BaseModel`, the list of all models, and schema migrations.
+
+Migrations are explicit, numbered scripts in `app/migrations/` run by peewee's own
+migration runner (playhouse.migrations). Each script freezes the models it creates, so an
+old database upgrades in place whatever the current models look like; a test proves that
+head equals the current models (see docs/decisions.md).
+"""
+
+from __future__ import annotations
+
+import datetime
+from contextlib import contextmanager
+from pathlib import Path
+
+from peewee import Model
+from playhouse.migrations import Runner
+
+from app.extensions import db
+
+MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+MIGRATIONS_TABLE = "schema_migration"
+
+
+def utcnow() -> datetime.datetime:
+    """Now in UTC as a naive datetime: every timestamp is stored in UTC."""
+    return datetime.datetime.now(datetime.UTC).replace(tzinfo=None)
+
+
+class BaseModel(Model):
+    class Meta:
+        database = db
+        legacy_table_names = False
+
+
+def all_models() -> list[type[BaseModel]]:
+    """Every model of the application, in dependency order."""
+    from app.clients.models import Client
+    from app.users.models import User
+
+    return [Client, User]
+
+
+@contextmanager
+def connected(database=None):
+    """Use the database's connection, opening one only if none is open (and closing only
+    the one opened here, so a request's connection survives)."""
+    database = database or db.obj
+    opened = database.connect(reuse_if_open=True)
+    try:
+        yield database
+    finally:
+        if opened:
+            database.close()
+
+
+def migration_runner(database=None) -> Runner:
+    return Runner(database or db.obj, str(MIGRATIONS_DIR), table_name=MIGRATIONS_TABLE)
+
+
+def upgrade(database=None) -> list[str]:
+    """Bring the schema to head; returns the names of the migrations applied now."""
+    with connected(database) as database:
+        return migration_runner(database).up()
+
+
+def schema_revision(database=None) -> str | None:
+    """Name of the last applied migration, or None for an empty database."""
+    with connected(database) as database:
+        applied = [m.name for m in migration_runner(database).status() if m.applied]
+    return applied[-1] if applied else None
+
+
+def pending_migrations(database=None) -> list[str]:
+    with connected(database) as database:
+        return [m.name for m in migration_runner(database).status() if not m.applied and m.path]

@@ -1,0 +1,1 @@
+"""Users of the application and their own settings (language, time zone)."""
