@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from flask import Flask, g, request, session
+import os
+
+from flask import Flask, g, has_request_context, request, session
 from flask_login import current_user
 from werkzeug.middleware.proxy_fix import ProxyFix
 
@@ -54,8 +56,19 @@ def create_app(config: dict | None = None) -> Flask:
 
 
 def select_locale() -> str:
-    """The user's own choice, else the choice made before sign-in, else the browser's."""
+    """The user's own choice, else the choice made before sign-in, else the browser's.
+
+    Outside a request (the command line, tasks) the environment's LC_ALL/LC_MESSAGES/LANG
+    decides, and English is the default there.
+    """
     languages = _app_languages()
+    if not has_request_context():
+        for name in ("LC_ALL", "LC_MESSAGES", "LANG"):
+            value = os.environ.get(name, "")
+            if value:
+                code = value.split("_")[0].split(".")[0].lower()
+                return code if code in languages else "en"
+        return "en"
     if current_user and current_user.is_authenticated and current_user.locale in languages:
         return current_user.locale
     if session.get("locale") in languages:

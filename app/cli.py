@@ -136,7 +136,10 @@ def demo_data_command(seed, if_empty):
     except DemoDataError as exc:
         raise click.ClickException(str(exc)) from None
     if report is None:
-        click.echo("demo data: the database holds users already, nothing loaded")
+        click.echo(
+            "demo data: the database holds users already, nothing loaded "
+            "(a forgotten password: depesche set-password EMAIL)"
+        )
         return
     for line in report.lines():
         click.echo(line)

@@ -30,6 +30,7 @@ ENV_SETTINGS = {
     "DEFAULT_LOCALE": str,
     "DEFAULT_TIMEZONE": str,
     "TRUSTED_PROXIES": int,
+    "QUEUE_NAME": str,
 }
 
 DEFAULTS = {

@@ -7,6 +7,7 @@ must be translated by hand, and the test suite fails on any that is missing.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from babel.messages.frontend import CommandLineInterface
@@ -98,7 +99,10 @@ def compile_catalogues() -> list[str]:
         path = catalogue_path(lang)
         with path.open("rb") as fh:
             catalogue = read_po(fh, locale=lang)
-        with path.with_suffix(".mo").open("wb") as fh:
+        target = path.with_suffix(".mo")
+        partial = target.with_suffix(f".mo.{os.getpid()}")
+        with partial.open("wb") as fh:
             write_mo(fh, catalogue)
+        os.replace(partial, target)  # readers never see a half-written catalogue
         lines.append(f"compiled {path.relative_to(ROOT).with_suffix('.mo')}")
     return lines

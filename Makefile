@@ -1,0 +1,83 @@
+# Depesche: the two commands of the README, and a few for developers.
+#   make run    install into .venv, prepare the SQLite database with demo data, serve app + worker
+#   make test   install what the tests need and run the whole suite (twice where services run)
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+DEPESCHE := $(BIN)/depesche
+STAMP := $(VENV)/.installed
+HOST ?= 127.0.0.1
+PORT ?= 5000
+PYTEST_ARGS ?=
+PG_TEST_URL ?= postgresql://postgres@127.0.0.1:5432/postgres
+REDIS_TEST_URL ?= redis://127.0.0.1:6379/0
+
+.PHONY: run test test-embedded test-services bench lint format translations system-deps browser-deps clean .venv
+
+# The virtual environment alone (created, or updated when pyproject.toml changed).
+.venv: $(STAMP)
+	@$(DEPESCHE) translate compile >/dev/null
+
+$(STAMP): pyproject.toml
+	@$(MAKE) --no-print-directory system-deps
+	@test -x $(BIN)/python || $(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11) and "Depesche needs Python 3.11 or newer")'
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	@touch $@
+
+# Debian packages the app needs: venv support and the libraries WeasyPrint loads.
+system-deps:
+	@sh .ci/system-deps python3-venv libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core
+
+# Debian's chromium for the browser tests (without it they are skipped with a reason).
+browser-deps:
+	@sh .ci/system-deps chromium chromium-driver
+
+run: .venv
+	$(DEPESCHE) init-db
+	$(DEPESCHE) demo-data --if-empty
+	@echo "Depesche: http://$(HOST):$(PORT)/  (Ctrl-C stops the web app and the worker)"
+	@trap 'kill -INT $$worker 2>/dev/null; wait $$worker 2>/dev/null' EXIT INT TERM; \
+	  $(DEPESCHE) worker & worker=$$!; \
+	  $(DEPESCHE) serve --host $(HOST) --port $(PORT)
+
+test: .venv browser-deps lint
+	@$(MAKE) --no-print-directory test-embedded
+	@if $(BIN)/python -m tests.services "$(PG_TEST_URL)" "$(REDIS_TEST_URL)"; then \
+	  $(MAKE) --no-print-directory test-services; \
+	elif [ -n "$$DEPESCHE_REQUIRE_SERVICES" ]; then \
+	  echo "PostgreSQL or Redis does not answer, but DEPESCHE_REQUIRE_SERVICES is set" >&2; exit 1; \
+	else \
+	  echo "PostgreSQL and Redis not both running on localhost: the services run is skipped"; \
+	fi
+
+# The embedded default: SQLite and huey's SQLite queue.
+test-embedded:
+	@echo "== test suite: SQLite, SQLite queue"
+	$(BIN)/python -m pytest -n auto -p no:cacheprovider $(PYTEST_ARGS)
+
+# Production backends: a fresh PostgreSQL database for the run, Redis with a queue of its own.
+test-services:
+	@echo "== test suite: PostgreSQL, Redis"
+	DEPESCHE_TEST_POSTGRES=$(PG_TEST_URL) DEPESCHE_TEST_REDIS=$(REDIS_TEST_URL) \
+	  $(BIN)/python -m pytest -n auto -p no:cacheprovider $(PYTEST_ARGS)
+
+bench: .venv
+	$(BIN)/python -m tests.bench
+
+lint: .venv
+	$(BIN)/ruff check app tests
+	$(BIN)/ruff format --check app tests
+
+format: .venv
+	$(BIN)/ruff format app tests
+	$(BIN)/ruff check --fix app tests
+
+# Extract strings and merge them into the catalogues; translate the German ones by hand.
+translations: .venv
+	$(DEPESCHE) translate update
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache test-artifacts
