@@ -38,6 +38,7 @@ def serve(app, host: str, port: int, workers: int, threads: int) -> None:
         "graceful_timeout": 30,
         "forwarded_allow_ips": "127.0.0.1,::1",
         "proc_name": "depesche-web",
+        "control_socket_disable": True,  # not used; it would write into $HOME
     }
     _Gunicorn(app, options).run()
 

@@ -20,12 +20,18 @@ def test_login_and_logout(app, client):
     assert response.headers["Location"] == "/"
     page = client.get("/").get_data(as_text=True)
     assert "Anna Berger" in page
+    assert "none before this one" in page
     with app.app_context():
         assert User.get_by_id(user.id).last_login_at is not None
 
     response = client.post("/logout", data={"csrf_token": csrf_token(client, "/")})
     assert response.status_code == 302
     assert client.get("/").status_code == 302
+
+    # the next sign-in shows when the previous one was
+    _login(client, user.email, password)
+    assert "Previous sign-in" in client.get("/").get_data(as_text=True)
+    assert "none before this one" not in client.get("/").get_data(as_text=True)
 
 
 def test_wrong_password_and_unknown_account_get_the_same_answer(app, client):

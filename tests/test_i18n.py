@@ -99,3 +99,16 @@ def test_every_string_has_a_german_and_an_english_translation(tmp_path):
         assert not absent, f"{lang}: not in the catalogue (run depesche translate update): {absent}"
         missing = [m for m in i18n.missing_translations(catalogue) if m in ids]
         assert not missing, f"{lang}: untranslated: {missing}"
+
+
+def test_welcome_after_sign_in_is_in_the_users_stored_language(app, client):
+    from tests import factories
+
+    with app.app_context():
+        user, password = factories.user(locale="de")
+    client.post(
+        "/login",
+        data={"email": user.email, "password": password, "csrf_token": csrf_token(client)},
+    )
+    page = client.get("/").get_data(as_text=True)  # the client's browser asks for English
+    assert "Willkommen, " in page and '<html lang="de">' in page

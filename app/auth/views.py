@@ -1,5 +1,6 @@
 from flask import Blueprint, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
+from flask_babel import refresh
 from flask_login import current_user, login_user, logout_user
 
 from app.auth.forms import ChangePasswordForm, LoginForm
@@ -40,6 +41,8 @@ def _start_session(user, password: str) -> None:
     locale = session.get("locale")
     session.clear()  # a fresh session at sign-in: nothing from before carries over
     login_user(user)
+    if user.last_login_at:  # shown on the start screen, so that misuse stands out
+        session["previous_login_at"] = user.last_login_at.isoformat()
     fields = {"last_login_at": utcnow()}
     if needs_rehash(user.password_hash):
         fields["password_hash"] = hash_password(password)
@@ -48,6 +51,7 @@ def _start_session(user, password: str) -> None:
     user.update(**fields).where(user.__class__.id == user.id).execute()
     for name, value in fields.items():
         setattr(user, name, value)
+    refresh()  # from now on the signed-in user's language applies
 
 
 @bp.route("/logout", methods=["POST"])

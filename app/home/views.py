@@ -1,4 +1,6 @@
-from flask import Blueprint, render_template
+from datetime import datetime
+
+from flask import Blueprint, render_template, session
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
@@ -10,5 +12,10 @@ nav.register("home.index", _l("Start"), order=0)
 
 @bp.route("/")
 def index():
-    """The start screen: who is signed in, and what this account may do."""
-    return render_template("home/index.html", user=current_user)
+    """The start screen: who is signed in, with which roles, and when they last were."""
+    previous = session.get("previous_login_at")
+    return render_template(
+        "home/index.html",
+        user=current_user,
+        previous_login=datetime.fromisoformat(previous) if previous else None,
+    )
