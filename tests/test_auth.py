@@ -12,6 +12,18 @@ def _login(client, email, password, **extra):
     )
 
 
+def _change(client, current, new, confirm=None):
+    return client.post(
+        "/account/password",
+        data={
+            "current_password": current,
+            "new_password": new,
+            "confirm": new if confirm is None else confirm,
+            "csrf_token": csrf_token(client, "/account/password"),
+        },
+    )
+
+
 def test_login_and_logout(app, client):
     with app.app_context():
         user, password = factories.user(name="Anna Berger")
@@ -97,28 +109,10 @@ def test_one_time_password_forces_a_change_first(app, client):
     assert response.headers["Location"] == "/account/password"
     # nothing else is reachable until the password is changed
     assert client.get("/").headers["Location"] == "/account/password"
-    token = csrf_token(client, "/account/password")
-    weak = client.post(
-        "/account/password",
-        data={
-            "current_password": one_time,
-            "new_password": "kurz",
-            "confirm": "kurz",
-            "csrf_token": token,
-        },
-    )
+    weak = _change(client, one_time, "kurz")
     assert weak.status_code == 422
     assert "at least 8 characters" in weak.get_data(as_text=True)
-    response = client.post(
-        "/account/password",
-        data={
-            "current_password": one_time,
-            "new_password": "Neues-Passwort-7",
-            "confirm": "Neues-Passwort-7",
-            "csrf_token": token,
-        },
-    )
-    assert response.status_code == 302
+    assert _change(client, one_time, "Neues-Passwort-7").status_code == 302
     assert client.get("/").status_code == 200
     with app.app_context():
         assert User.get_by_id(user.id).must_change_password is False
@@ -130,56 +124,26 @@ def test_password_change_ends_other_sessions(app):
     first, second = app.test_client(), app.test_client()
     for browser in (first, second):
         browser.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
-    assert _login(first, user.email, password).status_code == 302
-    assert _login(second, user.email, password).status_code == 302
-    token = csrf_token(first, "/account/password")
-    response = first.post(
-        "/account/password",
-        data={
-            "current_password": password,
-            "new_password": "Anderes-Passwort-8",
-            "confirm": "Anderes-Passwort-8",
-            "csrf_token": token,
-        },
-    )
-    assert response.status_code == 302
+        assert _login(browser, user.email, password).status_code == 302
+    assert _change(first, password, "Anderes-Passwort-8").status_code == 302
     assert first.get("/").status_code == 200
     assert second.get("/").status_code == 302  # signed out by the change
 
 
-def test_change_password_rejects_wrong_current_and_mismatch(app, client, login_as):
+def test_change_password_rejects_wrong_current_mismatch_and_reuse(client, login_as):
     login_as("user")
-    token = csrf_token(client, "/account/password")
-    wrong = client.post(
-        "/account/password",
-        data={
-            "current_password": "nicht-richtig-1!",
-            "new_password": "Anderes-Passwort-8",
-            "confirm": "Anderes-Passwort-8",
-            "csrf_token": token,
-        },
-    )
-    assert "The current password is wrong." in wrong.get_data(as_text=True)
-    mismatch = client.post(
-        "/account/password",
-        data={
-            "current_password": factories.PASSWORD,
-            "new_password": "Anderes-Passwort-8",
-            "confirm": "Anderes-Passwort-9",
-            "csrf_token": token,
-        },
-    )
-    assert "The two entries differ." in mismatch.get_data(as_text=True)
-    same = client.post(
-        "/account/password",
-        data={
-            "current_password": factories.PASSWORD,
-            "new_password": factories.PASSWORD,
-            "confirm": factories.PASSWORD,
-            "csrf_token": token,
-        },
-    )
-    assert "must differ from the current one" in same.get_data(as_text=True)
+    cases = [
+        (("nicht-richtig-1!", "Anderes-Passwort-8"), "The current password is wrong."),
+        (
+            (factories.PASSWORD, "Anderes-Passwort-8", "Anderes-Passwort-9"),
+            "The two entries differ.",
+        ),
+        ((factories.PASSWORD, factories.PASSWORD), "must differ from the current one"),
+    ]
+    for args, message in cases:
+        response = _change(client, *args)
+        assert response.status_code == 422
+        assert message in response.get_data(as_text=True)
 
 
 def test_signed_in_user_visiting_login_goes_home(client, login_as):

@@ -23,6 +23,18 @@ class UserError(ValueError):
         super().__init__("; ".join(self.messages))
 
 
+def _checked_password(password: str | None) -> tuple[str, str | None]:
+    """The password to set and, if none was given, the one-time password made for it.
+    Every password set anywhere passes the same policy here."""
+    if password is None:
+        one_time = generate_one_time_password()
+        return one_time, one_time
+    errors = policy_errors(password)
+    if errors:
+        raise UserError(errors)
+    return password, None
+
+
 def create_user(
     email: str, name: str, roles=("user",), password: str | None = None
 ) -> tuple[User, str | None]:
@@ -38,13 +50,7 @@ def create_user(
     name = (name or "").strip()
     if not name:
         raise UserError(_("A name is required."))
-    one_time = None
-    if password is None:
-        one_time = password = generate_one_time_password()
-    else:
-        errors = policy_errors(password)
-        if errors:
-            raise UserError(errors)
+    password, one_time = _checked_password(password)
     with db.atomic():
         if User.select().where(User.email == address).exists():
             raise UserError(
@@ -66,13 +72,7 @@ def set_password(user: User, password: str | None = None) -> str | None:
     """Give the user a new password (checked against the policy) or, without one, a
     one-time password that must be changed at the next sign-in. Ends all other sessions
     by replacing the session token. Returns the one-time password, if one was made."""
-    one_time = None
-    if password is None:
-        one_time = password = generate_one_time_password()
-    else:
-        errors = policy_errors(password)
-        if errors:
-            raise UserError(errors)
+    password, one_time = _checked_password(password)
     with db.atomic():
         user.password_hash = hash_password(password)
         user.must_change_password = one_time is not None
