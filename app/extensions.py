@@ -43,7 +43,11 @@ def make_database(url: str):
     """Build the peewee database for a checked DATABASE_URL (see app.config)."""
     parts = urlsplit(url)
     if parts.scheme == "sqlite":
-        return SqliteDatabase(unquote(url[len("sqlite:///") :]), pragmas=SQLITE_PRAGMAS)
+        # IMMEDIATE: a writing transaction takes the write lock when it begins, so that two
+        # writers wait for each other instead of failing on a stale snapshot.
+        return SqliteDatabase(
+            unquote(url[len("sqlite:///") :]), pragmas=SQLITE_PRAGMAS, lock_type="IMMEDIATE"
+        )
     return PooledPostgresqlDatabase(
         unquote(parts.path.lstrip("/")),
         user=unquote(parts.username) if parts.username else None,

@@ -8,22 +8,16 @@ head equals the current models (see docs/decisions.md).
 
 from __future__ import annotations
 
-import datetime
 from contextlib import contextmanager
 from pathlib import Path
 
 from peewee import Model
-from playhouse.migrations import Runner
+from playhouse.migrations import Migration, Runner
 
 from app.extensions import db
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 MIGRATIONS_TABLE = "schema_migration"
-
-
-def utcnow() -> datetime.datetime:
-    """Now in UTC as a naive datetime: every timestamp is stored in UTC."""
-    return datetime.datetime.now(datetime.UTC).replace(tzinfo=None)
 
 
 class BaseModel(Model):
@@ -34,10 +28,12 @@ class BaseModel(Model):
 
 def all_models() -> list[type[BaseModel]]:
     """Every model of the application, in dependency order."""
+    from app.audit.models import AuditEntry, AuditHead
     from app.clients.models import Client
+    from app.settings.models import Setting
     from app.users.models import User
 
-    return [Client, User]
+    return [Client, User, AuditEntry, AuditHead, Setting]
 
 
 @contextmanager
@@ -55,6 +51,11 @@ def connected(database=None):
 
 def migration_runner(database=None) -> Runner:
     return Runner(database or db.obj, str(MIGRATIONS_DIR), table_name=MIGRATIONS_TABLE)
+
+
+def migration_names() -> list[str]:
+    """Every migration shipped with this release, oldest first; the last one is head."""
+    return [m.name for m in Migration.load_directory(str(MIGRATIONS_DIR))]
 
 
 def upgrade(database=None) -> list[str]:

@@ -1,4 +1,5 @@
 """Imports every feature's tasks, so that the huey consumer (`depesche worker`) and
 immediate mode know all of them. A feature with a tasks.py adds its import here."""
 
+from app import mail  # noqa: F401,E402  (deliver_queued_mail)
 from app.status import tasks as status_tasks  # noqa: F401

@@ -8,6 +8,8 @@ A PostgreSQL run creates its own database and drops it at the end.
 
 from __future__ import annotations
 
+import email
+import email.policy
 import os
 import re
 import uuid
@@ -74,15 +76,61 @@ def database_url(tmp_path_factory):
         yield url
 
 
+class _Sink:
+    """aiosmtpd handler that keeps every message it receives, parsed."""
+
+    def __init__(self):
+        self.messages = []
+
+    async def handle_DATA(self, server, session, envelope):  # noqa: N802 (aiosmtpd's name)
+        message = email.message_from_bytes(envelope.content, policy=email.policy.default)
+        self.messages.append(message)
+        return "250 Message accepted for delivery"
+
+
+@pytest.fixture(scope="session")
+def smtp_server():
+    """A real SMTP server on a free local port for the whole session."""
+    import socket
+
+    from aiosmtpd.controller import Controller
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    handler = _Sink()
+    controller = Controller(handler, hostname="127.0.0.1", port=port)
+    controller.start()
+    yield controller, handler
+    controller.stop()
+
+
 @pytest.fixture
-def config(tmp_path, database_url):
+def outbox(smtp_server):
+    """The messages delivered during this test (parsed `email.message.EmailMessage`s)."""
+    _, handler = smtp_server
+    handler.messages.clear()
+    return handler.messages
+
+
+@pytest.fixture
+def clock():
+    """The application clock, movable with clock.advance(minutes=…); reset after the test."""
+    from app import clock as app_clock
+
+    yield app_clock
+    app_clock.reset()
+
+
+@pytest.fixture
+def config(tmp_path, database_url, smtp_server):
     settings = {
         "DATA_DIR": str(tmp_path / "data"),
         "DATABASE_URL": database_url,
         "SECRET_KEY": "test-secret-key-" + "x" * 32,
         "HUEY_IMMEDIATE": True,
         "QUEUE_NAME": f"depesche-test-{RUN_ID}",
-        "SMTP_URL": "smtp://127.0.0.1:2525",
+        "SMTP_URL": f"smtp://127.0.0.1:{smtp_server[0].port}",
     }
     if REDIS_URL:
         settings["REDIS_URL"] = REDIS_URL

@@ -38,3 +38,21 @@ def test_sqlite_runs_in_wal_mode(tmp_path):
     with database.connection_context():
         assert database.execute_sql("PRAGMA journal_mode").fetchone()[0] == "wal"
         assert database.execute_sql("PRAGMA foreign_keys").fetchone()[0] == 1
+
+
+def test_an_older_schema_upgrades_in_place_keeping_its_data(tmp_path):
+    from app.models import migration_names, migration_runner
+
+    database = make_database(f"sqlite:///{tmp_path / 'old.db'}")
+    with database.connection_context():
+        migration_runner(database).up(target=migration_names()[0])
+        database.execute_sql(
+            'INSERT INTO "user" (email, name, password_hash, is_administrator, is_license_manager,'
+            " active, must_change_password, timezone, session_token, created_at)"
+            " VALUES ('alt@agentur.example', 'Alt', 'x', 1, 0, 1, 0, 'Europe/Berlin', 't',"
+            " '2026-01-01 00:00:00')"
+        )
+    applied = upgrade(database)
+    assert applied == migration_names()[1:]
+    with database.connection_context():
+        assert database.execute_sql('SELECT name FROM "user"').fetchall() == [("Alt",)]

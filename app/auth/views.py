@@ -5,7 +5,7 @@ from flask_login import current_user, login_user, logout_user
 
 from app.auth.forms import ChangePasswordForm, LoginForm
 from app.auth.passwords import hash_password, needs_rehash, verify_password
-from app.models import utcnow
+from app.clock import utcnow
 from app.security import public, safe_next
 from app.users.services import UserError, find_user, set_password
 

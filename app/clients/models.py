@@ -1,6 +1,7 @@
 from peewee import BooleanField, CharField, DateTimeField, TextField
 
-from app.models import BaseModel, utcnow
+from app.clock import utcnow
+from app.models import BaseModel
 
 
 class Client(BaseModel):

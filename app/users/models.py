@@ -4,7 +4,8 @@ from flask_babel import lazy_gettext as _l
 from flask_login import UserMixin
 from peewee import BooleanField, CharField, DateTimeField
 
-from app.models import BaseModel, utcnow
+from app.clock import utcnow
+from app.models import BaseModel
 
 ROLES = ("administrator", "license_manager", "user")
 ROLE_LABELS = {

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 from flask_babel import gettext as _
 
+from app.audit.services import record, record_create
 from app.auth.passwords import (
     generate_one_time_password,
     hash_password,
     policy_errors,
 )
+from app.clock import utcnow
 from app.emails import InvalidEmail, normalise_email
 from app.extensions import db
-from app.models import utcnow
 from app.users.models import ROLES, User, new_session_token
 
 
@@ -36,7 +37,7 @@ def _checked_password(password: str | None) -> tuple[str, str | None]:
 
 
 def create_user(
-    email: str, name: str, roles=("user",), password: str | None = None
+    email: str, name: str, roles=("user",), password: str | None = None, origin: str = "manual"
 ) -> tuple[User, str | None]:
     """Create a user. Without a password a one-time password is generated, returned once,
     and must be replaced at the first sign-in."""
@@ -65,6 +66,7 @@ def create_user(
             must_change_password=one_time is not None,
             password_changed_at=utcnow(),
         )
+        record_create(user, origin=origin)
     return user, one_time
 
 
@@ -79,6 +81,7 @@ def set_password(user: User, password: str | None = None) -> str | None:
         user.password_changed_at = utcnow()
         user.session_token = new_session_token()
         user.save()
+        record("user.password_set", user, details={"one_time": one_time is not None})
     return one_time
 
 

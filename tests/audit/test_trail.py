@@ -1,0 +1,79 @@
+"""The tamper-evident audit trail (SPEC S7, B2)."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from app.audit.models import AuditEntry
+from app.audit.services import record, verify
+from app.extensions import db
+from tests import factories
+
+DEPESCHE = str(Path(sys.executable).with_name("depesche"))
+
+
+def test_user_creation_is_audited_without_secrets(app_ctx):
+    user, _ = factories.user(name="Lena Huber")
+    entry = AuditEntry.get(AuditEntry.action == "user.create")
+    assert entry.target_id == user.id and entry.target_label == "Lena Huber"
+    changes = json.loads(entry.changes)
+    assert changes["email"] == [None, user.email]
+    assert "password_hash" not in changes and "session_token" not in changes
+    assert json.loads(entry.details)["origin"] == "manual"
+    assert entry.actor_name.startswith("system (")
+
+
+def test_chain_verifies_and_names_the_first_tampered_entry(app_ctx):
+    for n in range(5):
+        record("test.event", target_type="thing", target_id=n, details={"n": n})
+    result = verify()
+    assert result.ok and result.checked == 5
+    # change an entry behind the application's back
+    db.execute_sql("UPDATE audit_entry SET details = ? WHERE seq = 3", ('{"n": 99}',))
+    result = verify()
+    assert not result.ok and result.broken_seq == 3 and result.reason == "content changed"
+
+
+def test_deleted_entries_are_detected(app_ctx):
+    for n in range(4):
+        record("test.event", details={"n": n})
+    AuditEntry.delete().where(AuditEntry.seq == 2).execute()
+    result = verify()
+    assert not result.ok and result.broken_seq == 2
+    AuditEntry.delete().where(AuditEntry.seq >= 2).execute()  # cut off the tail as well
+    result = verify()
+    assert not result.ok and result.reason == "entries removed from the end"
+
+
+def test_entries_of_a_failed_transaction_vanish_with_it(app_ctx):
+    try:
+        with db.atomic():
+            record("test.event")
+            raise RuntimeError("the change failed")
+    except RuntimeError:
+        pass
+    assert AuditEntry.select().count() == 0
+    record("test.event")
+    assert verify().ok
+
+
+def test_audit_verify_command(app, config):
+    with app.app_context():
+        db.connect(reuse_if_open=True)
+        record("test.event")
+        record("test.event")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DEPESCHE_")}
+    env.update(
+        DEPESCHE_DATA_DIR=config["DATA_DIR"],
+        DEPESCHE_DATABASE_URL=config["DATABASE_URL"],
+        DEPESCHE_SECRET_KEY=config["SECRET_KEY"],
+    )
+    ok = subprocess.run([DEPESCHE, "audit", "verify"], env=env, capture_output=True, text=True)
+    assert ok.returncode == 0 and "intact: 2 entries" in ok.stdout
+    with app.app_context():
+        db.connect(reuse_if_open=True)
+        db.execute_sql("UPDATE audit_entry SET actor_name = 'someone else' WHERE seq = 1")
+    broken = subprocess.run([DEPESCHE, "audit", "verify"], env=env, capture_output=True, text=True)
+    assert broken.returncode == 1 and "broken at entry 1" in broken.stderr
