@@ -112,12 +112,13 @@ def _init_extensions(app: Flask) -> None:
 
 
 def _register_blueprints(app: Flask) -> None:
+    from app.admin.views import bp as admin_bp
     from app.auth.views import bp as auth_bp
     from app.home.views import bp as home_bp
     from app.status.views import bp as status_bp
     from app.users.views import bp as users_bp
 
-    for bp in (auth_bp, home_bp, status_bp, users_bp):
+    for bp in (auth_bp, home_bp, status_bp, users_bp, admin_bp):
         app.register_blueprint(bp)
 
 

@@ -1,14 +1,15 @@
 """Request guards and response headers that apply to every page (SPEC S5, S6).
 
-Every view requires a signed-in user unless it is marked `@public`; a user who must
-replace a one-time password can reach nothing else until it is done.
+Every view declares the permission it needs (`@requires(...)`, `@public`, `@signed_in`,
+`@administrator_only`); the guard enforces it before the view runs, and a view without a
+declaration is refused. A user who must replace a one-time password reaches nothing else.
 """
 
 from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import current_app, redirect, request, url_for
+from flask import abort, current_app, redirect, request, url_for
 from flask_login import current_user
 
 from app.htmx import hx_redirect, is_htmx
@@ -41,10 +42,31 @@ SECURITY_HEADERS = {
 PASSWORD_CHANGE_ENDPOINTS = {"auth.change_password", "auth.logout", "users.language", "static"}
 
 
-def public(view):
-    """Mark a view as reachable without signing in."""
-    view.public = True
-    return view
+# What a view may require. Every view declares one (deny by default: a view without a
+# declaration answers 403, and a test fails on it).
+PERMISSIONS = {
+    "public": lambda user: True,  # reachable without signing in
+    "user": lambda user: True,  # any signed-in user
+    "administrator": lambda user: user.is_administrator,
+    "license_manager": lambda user: user.is_license_manager,
+}
+
+
+def requires(permission: str):
+    """Declare what a view needs: 'public', 'user', 'administrator', 'license_manager'."""
+    if permission not in PERMISSIONS:
+        raise ValueError(f"unknown permission {permission!r}")
+
+    def decorate(view):
+        view.permission = permission
+        return view
+
+    return decorate
+
+
+public = requires("public")
+signed_in = requires("user")
+administrator_only = requires("administrator")
 
 
 def safe_next(target: str | None) -> str | None:
@@ -70,7 +92,8 @@ def init_security(app) -> None:
         if request.endpoint is None:  # 404s and the like: let Flask answer
             return None
         view = current_app.view_functions.get(request.endpoint)
-        if request.endpoint == "static" or getattr(view, "public", False):
+        permission = "public" if request.endpoint == "static" else getattr(view, "permission", None)
+        if permission == "public":
             return None
         if not current_user.is_authenticated:
             target = request.full_path if request.method == "GET" else None
@@ -78,6 +101,8 @@ def init_security(app) -> None:
             return _to("auth.login", next=target) if target != "/" else _to("auth.login")
         if current_user.must_change_password and request.endpoint not in PASSWORD_CHANGE_ENDPOINTS:
             return _to("auth.change_password")
+        if permission is None or not PERMISSIONS[permission](current_user):
+            abort(403)
         return None
 
     @app.after_request

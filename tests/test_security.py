@@ -29,9 +29,20 @@ def test_every_route_but_the_public_ones_requires_login(app, client):
     public = {
         rule.endpoint
         for rule in app.url_map.iter_rules()
-        if getattr(app.view_functions[rule.endpoint], "public", False)
+        if getattr(app.view_functions[rule.endpoint], "permission", None) == "public"
     }
     assert public <= PUBLIC
+
+
+def test_every_view_declares_its_permission(app):
+    from app.security import PERMISSIONS
+
+    undeclared = [
+        endpoint
+        for endpoint, view in app.view_functions.items()
+        if endpoint != "static" and getattr(view, "permission", None) not in PERMISSIONS
+    ]
+    assert undeclared == []
 
 
 def test_htmx_request_is_sent_to_login_with_hx_redirect(client):

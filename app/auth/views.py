@@ -6,7 +6,7 @@ from flask_login import current_user, login_user, logout_user
 from app.auth.forms import ChangePasswordForm, LoginForm
 from app.auth.passwords import hash_password, needs_rehash, verify_password
 from app.clock import utcnow
-from app.security import public, safe_next
+from app.security import public, safe_next, signed_in
 from app.users.services import UserError, find_user, set_password
 
 bp = Blueprint("auth", __name__)
@@ -66,6 +66,7 @@ def logout():
 
 
 @bp.route("/account/password", methods=["GET", "POST"])
+@signed_in
 def change_password():
     """Replace one's password; required before anything else after a one-time password."""
     form = ChangePasswordForm()

@@ -5,12 +5,14 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from app import nav
+from app.security import signed_in
 
 bp = Blueprint("home", __name__)
 nav.register("home.index", _l("Start"), order=0)
 
 
 @bp.route("/")
+@signed_in
 def index():
     """The start screen: who is signed in, with which roles, and when they last were."""
     previous = session.get("previous_login_at")
