@@ -13,7 +13,10 @@ PYTEST_ARGS ?=
 PG_TEST_URL ?= postgresql://postgres@127.0.0.1:5432/postgres
 REDIS_TEST_URL ?= redis://127.0.0.1:6379/0
 
-.PHONY: run test test-embedded test-services bench lint format translations system-deps browser-deps clean .venv
+SEMGREP_VENV := .venv-semgrep
+SEMGREP := $(SEMGREP_VENV)/bin/semgrep
+
+.PHONY: run test test-embedded test-services bench lint security format translations system-deps browser-deps clean .venv
 
 # The virtual environment alone (created, or updated when pyproject.toml changed).
 .venv: $(STAMP)
@@ -43,7 +46,7 @@ run: .venv
 	  $(DEPESCHE) worker & worker=$$!; \
 	  $(DEPESCHE) serve --host $(HOST) --port $(PORT)
 
-test: .venv browser-deps lint
+test: .venv browser-deps lint security
 	@$(MAKE) --no-print-directory test-embedded
 	@if $(BIN)/python -m tests.services "$(PG_TEST_URL)" "$(REDIS_TEST_URL)"; then \
 	  $(MAKE) --no-print-directory test-services; \
@@ -71,6 +74,20 @@ lint: .venv
 	$(BIN)/ruff check app tests
 	$(BIN)/ruff format --check app tests
 
+# Static security checks: bandit (medium and high findings) and the project's semgrep rules
+# (.ci/semgrep/: no SQL built from strings, no |safe on unsanitised data), which are
+# themselves tested with their own good and bad cases. semgrep lives in a virtual
+# environment of its own: its dependencies pin an older peewee than the app's.
+security: .venv $(SEMGREP)
+	$(BIN)/bandit -q -ll -r app
+	$(SEMGREP) --test --metrics=off --quiet .ci/semgrep/
+	$(SEMGREP) scan --metrics=off --error --quiet --disable-version-check \
+	  --config .ci/semgrep/sql-from-strings.yml --config .ci/semgrep/no-safe-filter.yml app templates
+
+$(SEMGREP):
+	$(PYTHON) -m venv $(SEMGREP_VENV)
+	$(SEMGREP_VENV)/bin/python -m pip install --quiet 'semgrep>=1.100'
+
 format: .venv
 	$(BIN)/ruff format app tests
 	$(BIN)/ruff check --fix app tests
@@ -80,4 +97,4 @@ translations: .venv
 	$(DEPESCHE) translate update
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache test-artifacts
+	rm -rf $(VENV) $(SEMGREP_VENV) .pytest_cache .ruff_cache test-artifacts

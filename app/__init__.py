@@ -28,7 +28,8 @@ def create_app(config: dict | None = None) -> Flask:
     )
     app.config.update(settings)
     app.config.update(
-        SESSION_COOKIE_NAME="depesche_session",
+        # __Host-: only over HTTPS, for this host, path / (browsers enforce it)
+        SESSION_COOKIE_NAME="__Host-depesche" if settings["COOKIE_SECURE"] else "depesche_session",
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
         SESSION_COOKIE_SECURE=app.config["COOKIE_SECURE"],
@@ -49,9 +50,11 @@ def create_app(config: dict | None = None) -> Flask:
     _register_blueprints(app)
     _init_templates(app)
 
+    from app.errors import init_errors
     from app.security import init_security
 
     init_security(app)
+    init_errors(app)
     return app
 
 
@@ -91,21 +94,25 @@ def _app_languages():
 
 
 def _init_extensions(app: Flask) -> None:
-    from app.extensions import babel, csrf, init_db, init_huey, login_manager
+    from app.extensions import babel, csrf, init_db, init_huey, init_limiter, login_manager
 
     init_db(app)
     init_huey(app)
+    init_limiter(app)
     babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)
     csrf.init_app(app)
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
     login_manager.session_protection = "basic"
 
-    from app.users.models import User
+    from app.auth import sessions
 
     @login_manager.user_loader
     def load_user(token):
-        return User.get_or_none(User.session_token == token)
+        user = sessions.load(token)
+        if user is not None:
+            user.session_cookie_token = token
+        return user
 
     # Import every feature's tasks so that immediate mode and the consumer know them.
     import app.worker  # noqa: F401
@@ -113,19 +120,34 @@ def _init_extensions(app: Flask) -> None:
 
 def _register_blueprints(app: Flask) -> None:
     from app.admin.views import bp as admin_bp
+    from app.auth.account import bp as account_bp
     from app.auth.views import bp as auth_bp
     from app.home.views import bp as home_bp
     from app.status.views import bp as status_bp
     from app.users.views import bp as users_bp
 
-    for bp in (auth_bp, home_bp, status_bp, users_bp, admin_bp):
+    for bp in (auth_bp, account_bp, home_bp, status_bp, users_bp, admin_bp):
         app.register_blueprint(bp)
+
+    # sections of the administration area (users, audit trail, security settings)
+    from app.audit.views import bp as audit_bp
+    from app.settings.views import bp as settings_bp
+    from app.users.admin_views import bp as user_admin_bp
+
+    for bp in (user_admin_bp, audit_bp, settings_bp):
+        app.register_blueprint(bp)
+
+    # clients and rights (SPEC A3): administration section and the default-client page
+    from app.clients.views import bp as clients_bp
+
+    app.register_blueprint(clients_bp)
 
 
 def _init_templates(app: Flask) -> None:
     from flask_babel import format_datetime, get_locale
 
     from app import htmx
+    from app.auth.lockout import is_locked
     from app.nav import nav_items
     from app.users.models import ROLE_LABELS
 
@@ -136,6 +158,7 @@ def _init_templates(app: Flask) -> None:
         current_locale=lambda: str(get_locale()),
         format_datetime=format_datetime,
         role_labels=ROLE_LABELS,
+        is_locked=is_locked,
     )
     app.jinja_env.globals["app_version"] = __version__
 

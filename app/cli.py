@@ -66,19 +66,77 @@ def _read_password_stdin() -> str:
     help="May be given more than once: one person may hold several roles.",
 )
 @click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
-def create_user_command(email, name, roles, password_stdin):
+@click.option(
+    "--grant",
+    "grants",
+    multiple=True,
+    metavar="CLIENT=RIGHT",
+    help="Right on a client: full, read or hidden; '*' stands for every client. "
+    "May be given more than once.",
+)
+def create_user_command(email, name, roles, password_stdin, grants):
     """Create a user. Without --password-stdin a one-time password is printed once; it
     must be replaced at the first sign-in."""
+    from app.clients.services import ClientError, apply_grants, parse_grant
+    from app.extensions import db
     from app.users.services import UserError, create_user
 
+    try:
+        for spec in grants:  # a wrong grant stops everything before the user exists
+            parse_grant(spec)
+    except ClientError as exc:
+        raise click.ClickException("; ".join(exc.messages)) from None
     password = _read_password_stdin() if password_stdin else None
     try:
-        user, one_time = create_user(email, name, roles=roles, password=password)
-    except UserError as exc:
+        with db.atomic():
+            user, one_time = create_user(email, name, roles=roles, password=password)
+            granted = apply_grants(user, grants)
+    except (UserError, ClientError) as exc:
         raise click.ClickException("; ".join(exc.messages)) from None
     click.echo(f"created user {user.email} ({', '.join(user.roles)})")
+    _echo_grants(granted)
     if one_time:
         click.echo(f"one-time password: {one_time}")
+
+
+def _echo_grants(granted) -> None:
+    for client, right, changed in granted:
+        click.echo(f"{client.name}: {right}" + ("" if changed else " (unchanged)"))
+
+
+@cli.command("grant")
+@click.argument("email")
+@click.argument("grants", nargs=-1, required=True, metavar="CLIENT=RIGHT...")
+def grant_command(email, grants):
+    """Set a user's rights on clients: full, read or hidden; '*' stands for every client,
+    e.g. depesche grant lena@agentur.example '*=read' 'Nordlicht AG=full'. Later grants
+    win over earlier ones; all are applied or none."""
+    from app.clients.services import ClientError, apply_grants
+    from app.users.services import find_user
+
+    user = find_user(email)
+    if user is None:
+        raise click.ClickException(f"no user with the e-mail address {email}")
+    try:
+        granted = apply_grants(user, grants)
+    except ClientError as exc:
+        raise click.ClickException("; ".join(exc.messages)) from None
+    click.echo(f"rights of {user.email}:")
+    _echo_grants(granted)
+
+
+@cli.command("create-client")
+@click.argument("name")
+@click.option("--description", default="", help="Business area, or the partner's full name.")
+def create_client_command(name, description):
+    """Create a client (Mandant). Nobody has a right on it until granted (depesche grant)."""
+    from app.clients.services import ClientError, create_client
+
+    try:
+        client = create_client(name, description, origin="cli")
+    except ClientError as exc:
+        raise click.ClickException("; ".join(exc.messages)) from None
+    click.echo(f"created client {client.name} (id {client.id})")
 
 
 @cli.command("set-password")
@@ -194,3 +252,32 @@ def audit_verify():
             f"({result.checked} entries before it are intact)"
         )
     click.echo(f"audit trail intact: {result.checked} entries")
+
+
+@cli.command("unlock")
+@click.argument("email")
+def unlock_command(email):
+    """Lift a sign-in lock (after too many failed attempts)."""
+    from app.auth.lockout import unlock
+    from app.users.services import find_user
+
+    user = find_user(email)
+    if user is None:
+        raise click.ClickException(f"no user with the e-mail address {email}")
+    unlock(user)
+    click.echo(f"{user.email} can sign in again")
+
+
+@cli.command("reset-second-factor")
+@click.argument("email")
+def reset_second_factor_command(email):
+    """Remove a user's second factor and recovery codes (a lost phone). Where a second
+    factor is required, the user sets up a new one right after the next sign-in."""
+    from app.auth.twofactor import reset
+    from app.users.services import find_user
+
+    user = find_user(email)
+    if user is None:
+        raise click.ClickException(f"no user with the e-mail address {email}")
+    reset(user)
+    click.echo(f"second factor of {user.email} removed")

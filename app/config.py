@@ -48,6 +48,8 @@ DEFAULTS = {
     "QUEUE_NAME": "depesche",  # several installations may share one Redis
     "LANGUAGES": ("de", "en"),
     "WTF_CSRF_TIME_LIMIT": None,  # the token lives as long as the session
+    # Sign-in, code and reset requests per source address (slows password spraying).
+    "AUTH_RATE_LIMIT": "10 per minute; 100 per hour",
 }
 
 TRUE = {"1", "true", "yes", "on"}

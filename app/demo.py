@@ -1,7 +1,7 @@
 """Demo data: a fictitious PR agency in the German-speaking region.
 
 Deterministic per seed, so that screenshots, tests and bug reports can name what they see.
-It grows as features land: for now the agency's users and its clients.
+It grows as features land: for now the agency's users, its clients and their rights.
 All addresses use the reserved domain `.example`, so no demo mail can reach anyone.
 """
 
@@ -11,8 +11,10 @@ import random
 import unicodedata
 from dataclasses import dataclass, field
 
-from app.clients.models import Client
+from app.clients.models import FULL, HIDDEN, READ, Client
+from app.clients.services import create_client, set_default_client, set_right
 from app.extensions import db
+from app.settings.services import set_value
 from app.users.models import User
 from app.users.services import create_user
 
@@ -149,8 +151,29 @@ def load_demo_data(seed: int = 1, if_empty: bool = False, users: int = 8) -> Dem
                 f"{_ascii(first)}.{_ascii(last)}@{DEMO_DOMAIN}", f"{first} {last}", roles=roles
             )
             user.locale = rng.choice(["de", "de", "en"])
+            # rights (SPEC M9): most may build lists and mailings, every other one may send
+            user.may_manage_lists = len(report.users) % 3 != 0
+            user.may_send = len(report.users) % 2 == 0
             user.save()
             report.users.append(user)
+        # the demo agency's licence (SPEC A4 tiers) has room for all its users
+        set_value("named_users", 10)
         for name, description in rng.sample(CLIENTS, k=4):
-            report.clients.append(Client.create(name=name, description=description))
+            report.clients.append(create_client(name, description, origin="demo"))
+        _grant_demo_rights(rng, report.users, report.clients)
     return report
+
+
+def _grant_demo_rights(rng: random.Random, users: list[User], clients: list[Client]) -> None:
+    """The administrator has full access everywhere; everyone else has full access to two
+    clients, reads a third and does not see the fourth, which varies from user to user."""
+    admin, others = users[0], users[1:]
+    for client in clients:
+        set_right(admin, client, FULL, origin="demo")
+    set_default_client(admin, clients[0])
+    for n, user in enumerate(others):
+        order = clients[n % len(clients) :] + clients[: n % len(clients)]
+        rights = [FULL, FULL, READ] + [HIDDEN] * (len(order) - 3)
+        for client, right in zip(order, rights, strict=True):
+            set_right(user, client, right, origin="demo")
+        set_default_client(user, rng.choice(order[:2]))

@@ -11,9 +11,12 @@ from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 from flask_babel import Babel
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
 from flask_wtf.csrf import CSRFProtect
 from huey import Huey
+from huey.serializer import SignedSerializer
 from huey.storage import PriorityRedisExpireStorage, SqliteStorage
 from peewee import DatabaseProxy, SqliteDatabase
 from playhouse.pool import PooledPostgresqlDatabase
@@ -22,6 +25,8 @@ db = DatabaseProxy()
 babel = Babel()
 csrf = CSRFProtect()
 login_manager = LoginManager()
+# Per source address (behind DEPESCHE_TRUSTED_PROXIES: the forwarded client address).
+limiter = Limiter(key_func=get_remote_address, default_limits=[], headers_enabled=False)
 
 # Tasks are registered on this object at import time; `init_huey` gives it its storage.
 huey = Huey("depesche", immediate=True, utc=True)
@@ -89,6 +94,8 @@ def init_huey(app) -> None:
     else:
         huey.storage_class = SqliteStorage
         huey.storage_kwargs = {"filename": str(Path(app.config["DATA_DIR"]) / "queue.db")}
+    # Task messages are signed: a forged message on a shared Redis is refused.
+    huey.serializer = SignedSerializer(secret=app.config["SECRET_KEY"], salt="depesche-tasks")
     huey.storage = huey.create_storage()
     huey.flask_app = app
 
@@ -115,3 +122,10 @@ def task(**options):
         return huey.task(**options)(run_in_app)
 
     return decorator
+
+
+def init_limiter(app) -> None:
+    """Counters in Redis when configured (shared by all web processes), else in memory."""
+    app.config.setdefault("RATELIMIT_STORAGE_URI", app.config["REDIS_URL"] or "memory://")
+    app.config.setdefault("RATELIMIT_KEY_PREFIX", f"{app.config['QUEUE_NAME']}-limits")
+    limiter.init_app(app)

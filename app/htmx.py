@@ -12,8 +12,14 @@ def is_htmx() -> bool:
 
 
 def is_partial() -> bool:
-    """An htmx request that wants a fragment: set by htmx, but not a boosted navigation."""
-    return is_htmx() and request.headers.get("HX-Boosted") != "true"
+    """An htmx request that wants a fragment: set by htmx, but not a boosted navigation and
+    not a history restore (going back to a URL pushed by a fragment request needs the
+    whole page)."""
+    return (
+        is_htmx()
+        and request.headers.get("HX-Boosted") != "true"
+        and request.headers.get("HX-History-Restore-Request") != "true"
+    )
 
 
 def render(page: str, partial: str | None = None, **context):

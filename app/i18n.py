@@ -68,7 +68,10 @@ def update() -> list[str]:
         catalogue.obsolete.clear()
         if lang == "en":
             for message in catalogue:
-                if message.id and not message.string:
+                if message.id and isinstance(message.id, (list, tuple)):
+                    if not all(message.string or ()):
+                        message.string = tuple(message.id)
+                elif message.id and not message.string:
                     message.string = message.id
                 if message.id and message.fuzzy:
                     message.flags.discard("fuzzy")

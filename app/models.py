@@ -26,14 +26,48 @@ class BaseModel(Model):
         legacy_table_names = False
 
 
+def __getattr__(name):
+    # `from app.models import ClientScoped`: the base of every client-owned model (SPEC A3,
+    # docs/architecture.md "Client scoping"). It lives in app.clients.scoping because it
+    # needs the Client model, which needs BaseModel from here; loaded on first use.
+    if name == "ClientScoped":
+        from app.clients.scoping import ClientScoped
+
+        return ClientScoped
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
 def all_models() -> list[type[BaseModel]]:
     """Every model of the application, in dependency order."""
     from app.audit.models import AuditEntry, AuditHead
-    from app.clients.models import Client
+    from app.auth.models import (
+        LoginAttempt,
+        LoginChallenge,
+        PasswordHistory,
+        PasswordReset,
+        RecoveryCode,
+        TotpState,
+        UserSession,
+    )
+    from app.clients.models import Client, ClientRight
     from app.settings.models import Setting
     from app.users.models import User
 
-    return [Client, User, AuditEntry, AuditHead, Setting]
+    return [
+        Client,
+        User,
+        ClientRight,
+        AuditEntry,
+        AuditHead,
+        Setting,
+        LoginAttempt,
+        UserSession,
+        PasswordHistory,
+        RecoveryCode,
+        LoginChallenge,
+        TotpState,
+        PasswordReset,
+    ]
 
 
 @contextmanager

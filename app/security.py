@@ -16,14 +16,15 @@ from app.htmx import hx_redirect, is_htmx
 
 CSP = "; ".join(
     [
-        "default-src 'self'",
+        "default-src 'none'",
         "script-src 'self'",
         "style-src 'self'",
         "img-src 'self' data:",
         "font-src 'self'",
         "connect-src 'self'",
+        "manifest-src 'self'",
         "object-src 'none'",
-        "base-uri 'self'",
+        "base-uri 'none'",
         "form-action 'self'",
         "frame-ancestors 'none'",
     ]
@@ -33,13 +34,22 @@ SECURITY_HEADERS = {
     "Content-Security-Policy": CSP,
     "X-Content-Type-Options": "nosniff",
     "X-Frame-Options": "DENY",
-    "Referrer-Policy": "same-origin",
+    "Referrer-Policy": "strict-origin-when-cross-origin",
     "Cross-Origin-Opener-Policy": "same-origin",
+    "Cross-Origin-Resource-Policy": "same-origin",
     "Permissions-Policy": "camera=(), microphone=(), geolocation=(), payment=()",
 }
 
-# Endpoints a user with a one-time password may still reach.
+# Endpoints a user with a one-time or expired password may still reach.
 PASSWORD_CHANGE_ENDPOINTS = {"auth.change_password", "auth.logout", "users.language", "static"}
+# Endpoints a user who must set up a second factor may still reach.
+SECOND_FACTOR_SETUP_ENDPOINTS = PASSWORD_CHANGE_ENDPOINTS | {
+    "account.security",
+    "account.setup_totp",
+    "account.use_email_codes",
+    "account.reauthenticate",
+    "account.recovery_codes",
+}
 
 
 # What a view may require. Every view declares one (deny by default: a view without a
@@ -49,11 +59,14 @@ PERMISSIONS = {
     "user": lambda user: True,  # any signed-in user
     "administrator": lambda user: user.is_administrator,
     "license_manager": lambda user: user.is_license_manager,
+    "lists": lambda user: user.may_manage_lists,  # create and delete lists and mailings (M9)
+    "dispatch": lambda user: user.may_send,  # send mailings (M9)
 }
 
 
 def requires(permission: str):
-    """Declare what a view needs: 'public', 'user', 'administrator', 'license_manager'."""
+    """Declare what a view needs: 'public', 'user', 'administrator', 'license_manager',
+    'lists', 'dispatch'."""
     if permission not in PERMISSIONS:
         raise ValueError(f"unknown permission {permission!r}")
 
@@ -101,6 +114,11 @@ def init_security(app) -> None:
             return _to("auth.login", next=target) if target != "/" else _to("auth.login")
         if current_user.must_change_password and request.endpoint not in PASSWORD_CHANGE_ENDPOINTS:
             return _to("auth.change_password")
+        if request.endpoint not in SECOND_FACTOR_SETUP_ENDPOINTS:
+            from app.auth.twofactor import needs_setup
+
+            if needs_setup(current_user):
+                return _to("account.security")
         if permission is None or not PERMISSIONS[permission](current_user):
             abort(403)
         return None
@@ -117,4 +135,5 @@ def init_security(app) -> None:
             # Pages with personal data must not be kept by shared caches or the back button.
             response.headers.setdefault("Cache-Control", "no-store")
         response.vary.add("Cookie")
+        response.vary.add("HX-Request")  # the same URL answers a page or a partial
         return response

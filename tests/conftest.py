@@ -129,6 +129,8 @@ def config(tmp_path, database_url, smtp_server):
         "DATABASE_URL": database_url,
         "SECRET_KEY": "test-secret-key-" + "x" * 32,
         "HUEY_IMMEDIATE": True,
+        # fresh counters for every test's app (a shared Redis would count across tests)
+        "RATELIMIT_STORAGE_URI": "memory://",
         "QUEUE_NAME": f"depesche-test-{RUN_ID}",
         "SMTP_URL": f"smtp://127.0.0.1:{smtp_server[0].port}",
     }
@@ -196,6 +198,14 @@ def login_as(app, client):
             "/login", data={"email": user.email, "password": password, "csrf_token": token}
         )
         assert response.status_code == 302, response.get_data(as_text=True)
+        if response.headers["Location"] == "/login/verify":
+            with app.app_context():
+                code = factories.totp_code()
+            response = client.post(
+                "/login/verify",
+                data={"code": code, "csrf_token": csrf_token(client, "/login/verify")},
+            )
+            assert response.status_code == 302, response.get_data(as_text=True)
         return user
 
     return _login

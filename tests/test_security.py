@@ -4,7 +4,16 @@ import re
 
 from app.security import CSP
 
-PUBLIC = {"auth.login", "auth.logout", "users.language", "status.healthz", "static"}
+PUBLIC = {
+    "auth.login",
+    "auth.logout",
+    "auth.verify",
+    "auth.resend_code",
+    "auth.forgot",
+    "users.language",
+    "status.healthz",
+    "static",
+}
 
 
 def _routes(app):

@@ -47,5 +47,6 @@ def up(migrator, db):
 
 
 def down(migrator, db):
-    for table in ("setting", "audit_head", "audit_entry"):
-        db.execute_sql(f'DROP TABLE "{table}"')
+    db.execute_sql('DROP TABLE "setting"')
+    db.execute_sql('DROP TABLE "audit_head"')
+    db.execute_sql('DROP TABLE "audit_entry"')

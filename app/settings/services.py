@@ -80,3 +80,34 @@ def set_value(key: str, value) -> None:
         record(
             "setting.update", target_type="setting", target_label=key, changes={key: [old, value]}
         )
+
+
+def save_settings(values: dict) -> dict:
+    """Store several settings in one transaction (the administrator's settings screen) and
+    return {key: [old, new]} for those that changed. The licensed number of named users may
+    not fall below the number of active users: surplus users must be deactivated first
+    (SPEC A1). Raises SettingError(key, message)."""
+    from flask_babel import gettext as _
+
+    from app.users.services import _serialise_user_administration, active_user_count
+
+    changed = {}
+    with db.atomic():
+        if "named_users" in values:
+            _serialise_user_administration()
+            active = active_user_count()
+            if int(values["named_users"]) < active:
+                raise SettingError(
+                    "named_users",
+                    _(
+                        "%(active)d users are active. Deactivate users before you lower the "
+                        "number of named users below that.",
+                        active=active,
+                    ),
+                )
+        for key, value in values.items():
+            old = get(key)
+            set_value(key, value)
+            if get(key) != old:
+                changed[key] = [old, get(key)]
+    return changed

@@ -2,8 +2,9 @@ import secrets
 
 from flask_babel import lazy_gettext as _l
 from flask_login import UserMixin
-from peewee import BooleanField, CharField, DateTimeField
+from peewee import BooleanField, CharField, DateTimeField, ForeignKeyField, IntegerField
 
+from app.clients.models import Client
 from app.clock import utcnow
 from app.models import BaseModel
 
@@ -22,8 +23,9 @@ def new_session_token() -> str:
 class User(UserMixin, BaseModel):
     """A named user. Roles are flags because one person may hold several (SPEC A2).
 
-    flask-login identifies a session by `session_token`, not by the id: replacing the token
-    ends every session of the user at once (password change, lockout, deactivation).
+    Sessions are records of their own (app.auth.sessions); each remembers the user's
+    `session_token` when it began, so replacing the token ends every session of the user
+    at once (password change, deactivation).
     """
 
     email = CharField(max_length=254, unique=True)
@@ -39,9 +41,22 @@ class User(UserMixin, BaseModel):
     created_at = DateTimeField(default=utcnow)
     last_login_at = DateTimeField(null=True)
     password_changed_at = DateTimeField(null=True)
+    # Rights set by the administrator (SPEC M9): lists and mailings, and sending them.
+    may_manage_lists = BooleanField(default=False)
+    may_send = BooleanField(default=False)
+    failed_logins = IntegerField(default=0)  # wrong passwords or codes in a row
+    locked_until = DateTimeField(null=True)
+    second_factor = CharField(max_length=16, null=True)  # "totp", "email" or None
+    # Where the user's new records go (SPEC A3); always a client the user may write to.
+    default_client = ForeignKeyField(Client, null=True, on_delete="SET NULL", backref="+")
+
+    session_cookie_token = None  # set per request by app.auth.sessions
+    current_session = None
 
     def get_id(self):
-        return self.session_token
+        # flask-login keeps this in the cookie: the token of this browser's session record
+        # (app.auth.sessions), set when the session starts or is loaded.
+        return self.session_cookie_token
 
     @property
     def is_active(self):

@@ -31,7 +31,7 @@ def test_chain_verifies_and_names_the_first_tampered_entry(app_ctx):
     result = verify()
     assert result.ok and result.checked == 5
     # change an entry behind the application's back
-    db.execute_sql("UPDATE audit_entry SET details = ? WHERE seq = 3", ('{"n": 99}',))
+    AuditEntry.update(details='{"n": 99}').where(AuditEntry.seq == 3).execute()
     result = verify()
     assert not result.ok and result.broken_seq == 3 and result.reason == "content changed"
 
@@ -74,6 +74,6 @@ def test_audit_verify_command(app, config):
     assert ok.returncode == 0 and "intact: 2 entries" in ok.stdout
     with app.app_context():
         db.connect(reuse_if_open=True)
-        db.execute_sql("UPDATE audit_entry SET actor_name = 'someone else' WHERE seq = 1")
+        AuditEntry.update(actor_name="someone else").where(AuditEntry.seq == 1).execute()
     broken = subprocess.run([DEPESCHE, "audit", "verify"], env=env, capture_output=True, text=True)
     assert broken.returncode == 1 and "broken at entry 1" in broken.stderr

@@ -1,0 +1,83 @@
+"""Hidden means invisible everywhere (SPEC A3): signed in as a user for whom one client is
+hidden, walk every GET route of the application — with the ids of the hidden client's
+records in the URL — and find neither a 404 missing nor a name or e-mail address of the
+hidden client's records on any page, full or htmx partial.
+
+When a feature adds a client-owned model with routes, add its URL argument to
+`hidden_ids` below, so that the crawl puts the hidden client's record there.
+"""
+
+import re
+
+import pytest
+
+from app.security import PERMISSIONS
+from tests import factories
+from tests.clients.notes import Note
+
+HIDDEN_CLIENT = ("Verborgene Geheimkunde AG", "Streng vertraulicher Geschäftsbereich")
+HIDDEN_NOTE = ("Projekt Morgenröte", "kontakt@geheimkunde.example")
+VISIBLE_CLIENT = "Sichtbar GmbH"
+ARGUMENT = re.compile(r"<(?:(\w+)(?:\([^)]*\))?:)?(\w+)>")
+
+
+def hidden_ids(hidden, note) -> dict[str, int]:
+    """URL argument → the id of the hidden client's record of that kind."""
+    return {"client_id": hidden.id, "note_id": note.id}
+
+
+def _path(rule, ids, fallback_id):
+    def substitute(match):
+        converter, name = match.group(1) or "default", match.group(2)
+        if name in ids:
+            return str(ids[name])
+        # other ids: a hidden record's id is the most telling guess
+        return str(fallback_id) if converter == "int" else "x"
+
+    return ARGUMENT.sub(substitute, rule.rule)
+
+
+@pytest.mark.parametrize("role", ["user", "administrator"])
+def test_a_hidden_client_appears_nowhere(app, client, login_as, notes, role):
+    user = login_as(role)
+    with app.app_context():
+        visible = factories.new_client(VISIBLE_CLIENT)
+        factories.grant(user, visible, "full")
+        hidden = factories.new_client(*HIDDEN_CLIENT)  # no right: hidden by default
+        other, _ = factories.user(name="Kollegin Mit Zugang")
+        factories.grant(other, hidden, "full")  # someone else may see it; this user not
+        note = Note.create(client=hidden, title=HIDDEN_NOTE[0], email=HIDDEN_NOTE[1])
+        Note.create(client=visible, title="Sichtbare Notiz")
+    secrets = [*HIDDEN_CLIENT, *HIDDEN_NOTE]
+    ids = hidden_ids(hidden, note)
+
+    crawled, found_ok = [], 0
+    for rule in app.url_map.iter_rules():
+        if "GET" not in rule.methods or rule.endpoint == "static":
+            continue
+        if role == "administrator" and rule.rule.startswith("/admin/"):
+            # The administration area lists every client by design (managing clients and
+            # rights); an administrator's own data access follows the rights like anyone's.
+            continue
+        path = _path(rule, ids, hidden.id)
+        permission = getattr(app.view_functions[rule.endpoint], "permission", None)
+        permitted = permission in PERMISSIONS and PERMISSIONS[permission](user)
+        for headers in ({}, {"HX-Request": "true"}):
+            response = client.get(path, headers=headers)
+            status = response.status_code
+            text = response.get_data(as_text=True) + " ".join(
+                value for _, value in response.headers.items()
+            )
+            assert status < 500, (path, status)
+            for secret in secrets:
+                assert secret not in text, f"{path} ({status}) shows {secret!r}"
+            if rule.arguments & ids.keys():
+                assert status == (404 if permitted else 403), (path, status)
+            found_ok += status == 200
+        crawled.append(path)
+
+    assert "/test-notes/<int:note_id>".replace("<int:note_id>", str(note.id)) in crawled
+    assert len(crawled) >= 5 and found_ok >= 5
+    # still signed in, and the visible client does show: the crawl saw real pages
+    assert VISIBLE_CLIENT in client.get("/account/default-client").get_data(as_text=True)
+    assert "Sichtbare Notiz" in client.get("/test-notes/").get_data(as_text=True)
