@@ -12,6 +12,8 @@ import email
 import email.policy
 import os
 import re
+import subprocess
+import sys
 import uuid
 from contextlib import contextmanager
 from pathlib import Path
@@ -209,6 +211,32 @@ def login_as(app, client):
         return user
 
     return _login
+
+
+DEPESCHE = str(Path(sys.executable).with_name("depesche"))
+
+
+def run_cli(env, *args, input=None, timeout=60):
+    """Run the `depesche` command as an operator would, as a real process."""
+    return subprocess.run(
+        [DEPESCHE, *args], env=env, input=input, capture_output=True, text=True, timeout=timeout
+    )
+
+
+@pytest.fixture
+def cli_env(config):
+    """Environment for a command-line process on the test session's database and queue."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DEPESCHE_")}
+    env.update(
+        LANG="C.UTF-8",
+        DEPESCHE_DATA_DIR=config["DATA_DIR"],
+        DEPESCHE_DATABASE_URL=config["DATABASE_URL"],
+        DEPESCHE_SECRET_KEY=config["SECRET_KEY"],
+        DEPESCHE_QUEUE_NAME=config["QUEUE_NAME"],
+    )
+    if REDIS_URL:
+        env["DEPESCHE_REDIS_URL"] = REDIS_URL
+    return env
 
 
 def pytest_collection_modifyitems(config, items):

@@ -4,39 +4,19 @@ import json
 import os
 import socket
 import subprocess
-import sys
 import time
 import urllib.request
-from pathlib import Path
 
 import pytest
 
 from app.users.models import User
-from tests.conftest import REDIS_URL
-
-DEPESCHE = str(Path(sys.executable).with_name("depesche"))
+from tests.conftest import DEPESCHE, run_cli
 
 
 def run(env, *args, input=None, timeout=60):
-    env = {**env, "LANG": env.get("LANG_FOR_TEST", "C.UTF-8")}
-    return subprocess.run(
-        [DEPESCHE, *args], env=env, input=input, capture_output=True, text=True, timeout=timeout
+    return run_cli(
+        {**env, "LANG": env.get("LANG_FOR_TEST", "C.UTF-8")}, *args, input=input, timeout=timeout
     )
-
-
-@pytest.fixture
-def cli_env(config):
-    """Environment for a command-line process that uses the test session's database."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("DEPESCHE_")}
-    env.update(
-        DEPESCHE_DATA_DIR=config["DATA_DIR"],
-        DEPESCHE_DATABASE_URL=config["DATABASE_URL"],
-        DEPESCHE_SECRET_KEY=config["SECRET_KEY"],
-        DEPESCHE_QUEUE_NAME=config["QUEUE_NAME"],
-    )
-    if REDIS_URL:
-        env["DEPESCHE_REDIS_URL"] = REDIS_URL
-    return env
 
 
 def test_init_db_is_idempotent(tmp_path):

@@ -1,17 +1,12 @@
 """The tamper-evident audit trail (SPEC S7, B2)."""
 
 import json
-import os
-import subprocess
-import sys
-from pathlib import Path
 
 from app.audit.models import AuditEntry
 from app.audit.services import record, verify
 from app.extensions import db
 from tests import factories
-
-DEPESCHE = str(Path(sys.executable).with_name("depesche"))
+from tests.conftest import run_cli
 
 
 def test_user_creation_is_audited_without_secrets(app_ctx):
@@ -59,21 +54,15 @@ def test_entries_of_a_failed_transaction_vanish_with_it(app_ctx):
     assert verify().ok
 
 
-def test_audit_verify_command(app, config):
+def test_audit_verify_command(app, cli_env):
     with app.app_context():
         db.connect(reuse_if_open=True)
         record("test.event")
         record("test.event")
-    env = {k: v for k, v in os.environ.items() if not k.startswith("DEPESCHE_")}
-    env.update(
-        DEPESCHE_DATA_DIR=config["DATA_DIR"],
-        DEPESCHE_DATABASE_URL=config["DATABASE_URL"],
-        DEPESCHE_SECRET_KEY=config["SECRET_KEY"],
-    )
-    ok = subprocess.run([DEPESCHE, "audit", "verify"], env=env, capture_output=True, text=True)
+    ok = run_cli(cli_env, "audit", "verify")
     assert ok.returncode == 0 and "intact: 2 entries" in ok.stdout
     with app.app_context():
         db.connect(reuse_if_open=True)
         AuditEntry.update(actor_name="someone else").where(AuditEntry.seq == 1).execute()
-    broken = subprocess.run([DEPESCHE, "audit", "verify"], env=env, capture_output=True, text=True)
+    broken = run_cli(cli_env, "audit", "verify")
     assert broken.returncode == 1 and "broken at entry 1" in broken.stderr

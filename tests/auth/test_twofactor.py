@@ -183,28 +183,16 @@ def test_second_factor_can_be_turned_off_only_where_not_required(app, client, lo
         assert User.get_by_id(user.id).second_factor is None
 
 
-def test_operator_resets_a_lost_second_factor_and_lifts_a_lock(app, config):
-    import os
-    import subprocess
-    import sys
-    from pathlib import Path
+def test_operator_resets_a_lost_second_factor_and_lifts_a_lock(app, cli_env):
+    from tests.conftest import run_cli
 
     with app.app_context():
         admin, password = factories.user(role="administrator")
         User.update(locked_until=datetime.datetime(2100, 1, 1)).where(User.id == admin.id).execute()
-    depesche = str(Path(sys.executable).with_name("depesche"))
-    env = {k: v for k, v in os.environ.items() if not k.startswith("DEPESCHE_")}
-    env.update(
-        DEPESCHE_DATA_DIR=config["DATA_DIR"],
-        DEPESCHE_DATABASE_URL=config["DATABASE_URL"],
-        DEPESCHE_SECRET_KEY=config["SECRET_KEY"],
-    )
     for args in (["reset-second-factor", admin.email], ["unlock", admin.email]):
-        result = subprocess.run([depesche, *args], env=env, capture_output=True, text=True)
+        result = run_cli(cli_env, *args)
         assert result.returncode == 0, result.stderr
-    unknown = subprocess.run(
-        [depesche, "unlock", "x@agentur.example"], env=env, capture_output=True, text=True
-    )
+    unknown = run_cli(cli_env, "unlock", "x@agentur.example")
     assert unknown.returncode == 1 and "no user" in unknown.stderr
     with app.app_context():
         fresh = User.get_by_id(admin.id)

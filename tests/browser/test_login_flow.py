@@ -8,16 +8,11 @@ from playwright.sync_api import expect
 
 from app.users.services import create_user
 from tests import factories
+from tests.browser.helpers import sign_in
 
 
 def _path(url: str) -> str:
     return re.sub(r"^https?://[^/]+", "", url)
-
-
-def _sign_in(page, email: str, password: str) -> None:
-    page.get_by_label("E-mail address", exact=True).fill(email)
-    page.get_by_label("Password", exact=True).fill(password)
-    page.get_by_role("button", name="Sign in").click()
 
 
 def test_sign_in_switch_language_and_sign_out(app, page, live_server):
@@ -28,7 +23,7 @@ def test_sign_in_switch_language_and_sign_out(app, page, live_server):
     expect(page).to_have_url(re.compile(r"/login$"))
     expect(page.get_by_role("button", name="Sign in")).to_be_visible()
 
-    _sign_in(page, user.email, password)
+    sign_in(page, user.email, password)
     expect(page).to_have_url(f"{live_server}/")
     expect(page.get_by_role("heading", level=1)).to_contain_text("Anna Berger")
     expect(page.locator(".whoami")).to_have_text("Anna Berger")
@@ -62,7 +57,7 @@ def test_wrong_password_shows_the_error_and_stays_on_login(app, page, browser_pr
         user, _ = factories.user()
 
     page.goto("/login")
-    _sign_in(page, user.email, "Falsch-123!")
+    sign_in(page, user.email, "Falsch-123!")
 
     expect(page.get_by_text("The e-mail address or the password is wrong.")).to_be_visible()
     assert _path(page.url) == "/login"
@@ -70,7 +65,7 @@ def test_wrong_password_shows_the_error_and_stays_on_login(app, page, browser_pr
     expect(page.get_by_role("button", name="Sign out")).to_have_count(0)
 
 
-def test_language_switch_before_sign_in(page):
+def test_language_switch_beforesign_in(page):
     page.goto("/login")
     expect(page.locator("html")).to_have_attribute("lang", "en")
     expect(page.get_by_role("button", name="Sign in")).to_be_visible()
@@ -87,7 +82,7 @@ def test_one_time_password_must_be_changed_first(app, page, live_server):
     assert one_time
 
     page.goto("/login")
-    _sign_in(page, user.email, one_time)
+    sign_in(page, user.email, one_time)
     expect(page).to_have_url(re.compile(r"/account/password$"))
     expect(page.get_by_role("heading", name="Change password")).to_be_visible()
 

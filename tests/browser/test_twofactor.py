@@ -8,12 +8,7 @@ import pyotp
 from playwright.sync_api import expect
 
 from tests import factories
-
-
-def _sign_in(page, email: str, password: str) -> None:
-    page.get_by_label("E-mail address", exact=True).fill(email)
-    page.get_by_label("Password", exact=True).fill(password)
-    page.get_by_role("button", name="Sign in").click()
+from tests.browser.helpers import sign_in
 
 
 def test_set_up_totp_sign_out_and_sign_in_with_a_code(app, page, live_server):
@@ -23,7 +18,7 @@ def test_set_up_totp_sign_out_and_sign_in_with_a_code(app, page, live_server):
         user, password = factories.user(name="Tobias Steiner")
 
     page.goto("/login")
-    _sign_in(page, user.email, password)
+    sign_in(page, user.email, password)
     expect(page.get_by_role("heading", level=1)).to_contain_text("Tobias Steiner")
 
     page.get_by_role("link", name="Security").click()
@@ -41,7 +36,7 @@ def test_set_up_totp_sign_out_and_sign_in_with_a_code(app, page, live_server):
 
     page.get_by_role("button", name="Sign out").click()
     expect(page).to_have_url(re.compile(r"/login$"))
-    _sign_in(page, user.email, password)
+    sign_in(page, user.email, password)
     expect(page).to_have_url(re.compile(r"/login/verify$"))
     # the code used for the set-up is spent; the next time step gives a fresh one
     page.get_by_label("Code", exact=True).fill(totp.generate_otp(current_step() + 1))

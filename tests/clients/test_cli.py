@@ -2,10 +2,6 @@
 run them: as a real process against the test database."""
 
 import json
-import os
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 
@@ -15,30 +11,11 @@ from app.clients.services import right_of
 from app.extensions import db
 from app.users.models import User
 from tests import factories
-from tests.conftest import REDIS_URL
-
-DEPESCHE = str(Path(sys.executable).with_name("depesche"))
+from tests.conftest import run_cli
 
 
 def run(env, *args):
-    return subprocess.run([DEPESCHE, *args], env=env, capture_output=True, text=True, timeout=60)
-
-
-@pytest.fixture
-def cli_env(config):
-    """Environment for a command-line process on the test session's database (as in
-    tests/test_cli.py)."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("DEPESCHE_")}
-    env.update(
-        LANG="C.UTF-8",
-        DEPESCHE_DATA_DIR=config["DATA_DIR"],
-        DEPESCHE_DATABASE_URL=config["DATABASE_URL"],
-        DEPESCHE_SECRET_KEY=config["SECRET_KEY"],
-        DEPESCHE_QUEUE_NAME=config["QUEUE_NAME"],
-    )
-    if REDIS_URL:
-        env["DEPESCHE_REDIS_URL"] = REDIS_URL
-    return env
+    return run_cli(env, *args)
 
 
 @pytest.fixture
