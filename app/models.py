@@ -50,6 +50,16 @@ def all_models() -> list[type[BaseModel]]:
         UserSession,
     )
     from app.clients.models import Client, ClientRight
+    from app.contacts.models import (
+        OutletTopic,
+        Person,
+        PersonEmail,
+        PersonOutlet,
+        PersonPhone,
+        PersonTopic,
+        Topic,
+    )
+    from app.outlets.models import Outlet, OutletDepartment
     from app.settings.models import Setting
     from app.users.models import User
 
@@ -67,6 +77,15 @@ def all_models() -> list[type[BaseModel]]:
         LoginChallenge,
         TotpState,
         PasswordReset,
+        Outlet,
+        OutletDepartment,
+        Topic,
+        Person,
+        PersonEmail,
+        PersonPhone,
+        PersonOutlet,
+        PersonTopic,
+        OutletTopic,
     ]
 
 

@@ -7,6 +7,11 @@ from app.extensions import make_database
 from app.models import all_models, pending_migrations, schema_revision, upgrade
 from tests.conftest import PG_ADMIN_URL, postgres_database
 
+ENGINE_SPECIFIC_INDEXES = {"person_search_text_gin"}
+
+
+ENGINE_SPECIFIC_INDEXES = {"person_search_text_gin"}
+
 
 def _upgrade_empty_database(url):
     database = make_database(url)
@@ -18,7 +23,11 @@ def _upgrade_empty_database(url):
     assert upgrade(database) == []  # idempotent
     with database.bind_ctx(all_models()), database.connection_context():
         diff = diff_models(database, all_models())
-    assert not diff, f"models and migrations differ: {diff}"
+    # The search index of PostgreSQL is an expression index no model can declare.
+    diff = diff._replace(
+        drop_indexes=[i for i in diff.drop_indexes if i.name not in ENGINE_SPECIFIC_INDEXES]
+    )
+    assert not any(diff), f"models and migrations differ: {diff}"
     if hasattr(database, "close_all"):
         database.close_all()
 

@@ -1,0 +1,111 @@
+from flask_babel import lazy_gettext as _l
+from peewee import (
+    BooleanField,
+    CharField,
+    DateTimeField,
+    ForeignKeyField,
+    IntegerField,
+    TextField,
+)
+
+from app.clients.scoping import ClientScoped
+from app.clock import utcnow
+from app.models import BaseModel
+from app.outlets.models import Outlet
+
+SALUTATIONS = {
+    "female": _l("Ms"),
+    "male": _l("Mr"),
+    "diverse": _l("diverse"),
+    "": _l("unknown"),
+}
+
+
+class Topic(ClientScoped):
+    """A topic or tag (SPEC C3), shared by the persons, outlets and lists of a client."""
+
+    name = CharField(max_length=80)
+
+    class Meta:
+        indexes = ((("client", "name"), True),)
+
+    def __str__(self):
+        return self.name
+
+
+class Person(ClientScoped):
+    """A journalist or other contact. `search_text` is the canonical text the full-text
+    index is built from (app.contacts.search), kept in step by the services."""
+
+    gender = CharField(max_length=8, default="")  # a key of SALUTATIONS
+    title = CharField(max_length=60, default="")  # Dr., Prof. Dr., Mag., …
+    first_name = CharField(max_length=100, default="")
+    last_name = CharField(max_length=100, index=True)
+    position = CharField(max_length=120, default="")
+    department = CharField(max_length=120, default="")
+    language = CharField(max_length=8, default="de")
+    street = CharField(max_length=200, default="")
+    postcode = CharField(max_length=16, default="")
+    city = CharField(max_length=120, default="")
+    country = CharField(max_length=2, default="DE")
+    notes = TextField(default="")
+    blocked = BooleanField(default=False, index=True)  # restriction of processing (C9)
+    blocked_at = DateTimeField(null=True)
+    blocked_reason = CharField(max_length=200, default="")
+    erased_at = DateTimeField(null=True)
+    origin = CharField(max_length=16, default="manual")
+    origin_file = CharField(max_length=254, default="")
+    origin_row = IntegerField(null=True)
+    search_text = TextField(default="")
+    created_at = DateTimeField(default=utcnow)
+    updated_at = DateTimeField(default=utcnow)
+
+    AUDIT_EXCLUDE = ("search_text",)
+
+    @property
+    def full_name(self) -> str:
+        return " ".join(p for p in (self.title, self.first_name, self.last_name) if p)
+
+    def __str__(self):
+        return self.full_name
+
+
+class PersonEmail(BaseModel):
+    person = ForeignKeyField(Person, backref="emails", on_delete="CASCADE")
+    address = CharField(max_length=254, index=True)  # normalised (app.emails)
+    is_primary = BooleanField(default=False)
+
+
+class PersonPhone(BaseModel):
+    person = ForeignKeyField(Person, backref="phones", on_delete="CASCADE")
+    number = CharField(max_length=64)
+    kind = CharField(max_length=16, default="office")  # office, mobile, fax, home
+    is_primary = BooleanField(default=False)
+
+
+class PersonOutlet(BaseModel):
+    """A person works for an outlet (a freelancer for several)."""
+
+    person = ForeignKeyField(Person, backref="outlet_links", on_delete="CASCADE")
+    outlet = ForeignKeyField(Outlet, backref="person_links", on_delete="CASCADE")
+    position = CharField(max_length=120, default="")
+    department = CharField(max_length=120, default="")
+
+    class Meta:
+        indexes = ((("person", "outlet"), True),)
+
+
+class PersonTopic(BaseModel):
+    person = ForeignKeyField(Person, backref="topic_links", on_delete="CASCADE")
+    topic = ForeignKeyField(Topic, backref="person_links", on_delete="CASCADE")
+
+    class Meta:
+        indexes = ((("person", "topic"), True),)
+
+
+class OutletTopic(BaseModel):
+    outlet = ForeignKeyField(Outlet, backref="topic_links", on_delete="CASCADE")
+    topic = ForeignKeyField(Topic, backref="outlet_links", on_delete="CASCADE")
+
+    class Meta:
+        indexes = ((("outlet", "topic"), True),)
