@@ -40,7 +40,7 @@ browser-deps:
 
 run: .venv
 	$(DEPESCHE) init-db
-	$(DEPESCHE) demo-data --if-empty
+	$(DEPESCHE) demo-data --if-empty --contacts 5000
 	@echo "Depesche: http://$(HOST):$(PORT)/  (Ctrl-C stops the web app and the worker)"
 	@trap 'kill -INT $$worker 2>/dev/null; wait $$worker 2>/dev/null' EXIT INT TERM; \
 	  $(DEPESCHE) worker & worker=$$!; \

@@ -184,13 +184,20 @@ def worker_command(workers, no_periodic):
 
 @cli.command("demo-data")
 @click.option("--seed", default=1, show_default=True, type=int, help="Same seed, same data.")
+@click.option(
+    "--contacts",
+    default=0,
+    show_default=True,
+    type=click.IntRange(0, 2_000_000),
+    help="Number of journalists to create (with a tenth as many outlets).",
+)
 @click.option("--if-empty", is_flag=True, help="Do nothing if the database holds users already.")
-def demo_data_command(seed, if_empty):
+def demo_data_command(seed, if_empty, contacts):
     """Fill the database with realistic demo data (German, Austrian and Swiss PR)."""
     from app.demo import DemoDataError, load_demo_data
 
     try:
-        report = load_demo_data(seed=seed, if_empty=if_empty)
+        report = load_demo_data(seed=seed, if_empty=if_empty, contacts=contacts)
     except DemoDataError as exc:
         raise click.ClickException(str(exc)) from None
     if report is None:

@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 
 from app.clients.models import FULL, HIDDEN, READ, Client
 from app.clients.services import create_client, set_default_client, set_right
+from app.contacts.demo import ContactsReport
+from app.contacts.demo import generate as generate_contacts
 from app.extensions import db
 from app.settings.services import set_value
 from app.users.models import User
@@ -112,10 +114,12 @@ class DemoReport:
     admin_password: str
     users: list = field(default_factory=list)
     clients: list = field(default_factory=list)
+    contacts: ContactsReport | None = None
 
     def lines(self) -> list[str]:
         return [
             f"demo data: {len(self.users)} users, {len(self.clients)} clients",
+            *([self.contacts.line()] if self.contacts and self.contacts.persons else []),
             f"demo administrator: {self.admin_email}",
             f"one-time password:  {self.admin_password}",
             "(it must be changed at the first sign-in)",
@@ -127,7 +131,9 @@ def _ascii(text: str) -> str:
     return unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode().lower()
 
 
-def load_demo_data(seed: int = 1, if_empty: bool = False, users: int = 8) -> DemoReport | None:
+def load_demo_data(
+    seed: int = 1, if_empty: bool = False, users: int = 8, contacts: int = 0
+) -> DemoReport | None:
     """Create the demo agency. Refuses to run on a database that has the demo already."""
     if User.select().exists():
         if if_empty:
@@ -161,6 +167,7 @@ def load_demo_data(seed: int = 1, if_empty: bool = False, users: int = 8) -> Dem
         for name, description in rng.sample(CLIENTS, k=4):
             report.clients.append(create_client(name, description, origin="demo"))
         _grant_demo_rights(rng, report.users, report.clients)
+        report.contacts = generate_contacts(report.clients, contacts, seed=seed)
     return report
 
 

@@ -15,6 +15,7 @@ way and every word matches as a prefix.
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 
@@ -33,14 +34,16 @@ def _strip(word: str) -> str:
     ).replace("ß", "ss")
 
 
+@functools.lru_cache(maxsize=65536)
+def _forms(word: str) -> tuple[str, ...]:
+    word = word.lower()
+    transliterated, stripped = _strip(word.translate(_TRANSLIT)), _strip(word)
+    return (transliterated,) if stripped == transliterated else (transliterated, stripped)
+
+
 def word_forms(word: str) -> list[str]:
     """The spellings under which a word is indexed: transliterated and stripped."""
-    word = word.lower()
-    forms = [_strip(word.translate(_TRANSLIT))]
-    stripped = _strip(word)
-    if stripped not in forms:
-        forms.append(stripped)
-    return forms
+    return list(_forms(word))
 
 
 def canonical_text(*parts: str) -> str:
@@ -48,7 +51,7 @@ def canonical_text(*parts: str) -> str:
     words = []
     for part in parts:
         for word in _WORD.findall(part or ""):
-            words.extend(word_forms(word))
+            words.extend(_forms(word))
     return " ".join(words)
 
 
