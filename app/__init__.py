@@ -120,27 +120,31 @@ def _init_extensions(app: Flask) -> None:
 
 def _register_blueprints(app: Flask) -> None:
     from app.admin.views import bp as admin_bp
+    from app.audit.views import bp as audit_bp
     from app.auth.account import bp as account_bp
     from app.auth.views import bp as auth_bp
+    from app.clients.views import bp as clients_bp
+    from app.contacts.views import bp as contacts_bp
     from app.home.views import bp as home_bp
+    from app.settings.views import bp as settings_bp
     from app.status.views import bp as status_bp
+    from app.users.admin_views import bp as user_admin_bp
     from app.users.views import bp as users_bp
 
-    for bp in (auth_bp, account_bp, home_bp, status_bp, users_bp, admin_bp):
+    for bp in (
+        auth_bp,
+        account_bp,
+        home_bp,
+        contacts_bp,
+        status_bp,
+        users_bp,
+        admin_bp,
+        user_admin_bp,
+        audit_bp,
+        settings_bp,
+        clients_bp,
+    ):
         app.register_blueprint(bp)
-
-    # sections of the administration area (users, audit trail, security settings)
-    from app.audit.views import bp as audit_bp
-    from app.settings.views import bp as settings_bp
-    from app.users.admin_views import bp as user_admin_bp
-
-    for bp in (user_admin_bp, audit_bp, settings_bp):
-        app.register_blueprint(bp)
-
-    # clients and rights (SPEC A3): administration section and the default-client page
-    from app.clients.views import bp as clients_bp
-
-    app.register_blueprint(clients_bp)
 
 
 def _init_templates(app: Flask) -> None:

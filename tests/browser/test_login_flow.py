@@ -28,6 +28,12 @@ def test_sign_in_switch_language_and_sign_out(app, page, live_server):
     expect(page.get_by_role("heading", level=1)).to_contain_text("Anna Berger")
     expect(page.locator(".whoami")).to_have_text("Anna Berger")
     expect(page.get_by_role("button", name="Sign out")).to_be_visible()
+    # the token htmx sends (on <body>) is the new session's, like the forms' tokens
+    header_token = page.evaluate(
+        "JSON.parse(document.body.getAttribute('hx-headers'))['X-CSRFToken']"
+    )
+    form_token = page.locator(".lang-switch input[name=csrf_token]").first.get_attribute("value")
+    assert header_token == form_token
 
     page.get_by_role("button", name="Deutsch").click()
     expect(page.locator("html")).to_have_attribute("lang", "de")

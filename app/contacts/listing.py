@@ -1,0 +1,196 @@
+"""The contacts screen's query (SPEC C4): filters, search, sort and paging read from the
+query string, each value checked against what is known (an unknown value is ignored), and
+the rows of one page loaded with a fixed number of queries whatever the page size."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from math import ceil
+
+from flask_babel import lazy_gettext as _l
+
+from app.clients.services import client_id_set
+from app.contacts.models import Person, PersonEmail, PersonOutlet, PersonPhone, PersonTopic, Topic
+from app.contacts.search import matching
+from app.outlets.models import OUTLET_TYPES, Outlet
+
+PAGE_SIZE = 50
+COUNTRIES = {"DE": _l("Germany"), "AT": _l("Austria"), "CH": _l("Switzerland")}
+LANGUAGE_NAMES = {"de": _l("German"), "en": _l("English"), "fr": _l("French"), "it": _l("Italian")}
+BLOCKED = ("all", "no", "yes")
+# sort key → columns, given a direction function (asc/desc of a field)
+ORDER = {
+    "name": lambda d: [d(Person.last_name), d(Person.first_name), d(Person.id)],
+    "city": lambda d: [d(Person.city), Person.last_name, Person.id],
+    "updated": lambda d: [d(Person.updated_at), d(Person.id)],
+}
+# the columns a row of the list shows (not the notes or the search text)
+LIST_FIELDS = (
+    Person.id,
+    Person.client,
+    Person.title,
+    Person.first_name,
+    Person.last_name,
+    Person.position,
+    Person.city,
+    Person.country,
+    Person.blocked,
+    Person.updated_at,
+)
+
+
+@dataclass
+class ListState:
+    """The screen's state, exactly as it goes into URLs (empty values left out)."""
+
+    q: str = ""
+    kind: str = ""
+    country: str = ""
+    topic: str = ""
+    language: str = ""
+    blocked: str = "all"
+    sort: str = ""  # "" = relevance with a search, name without
+    dir: str = "asc"
+    page: int = 1
+
+    KEYS = ("q", "kind", "country", "topic", "language", "blocked", "sort", "dir", "page")
+
+    @classmethod
+    def from_args(cls, args, topic_ids: set[int]) -> ListState:
+        state = cls(q=(args.get("q") or "").strip()[:200])
+        if args.get("kind") in OUTLET_TYPES:
+            state.kind = args["kind"]
+        country = (args.get("country") or "").strip().upper()
+        if len(country) == 2 and country.isalpha():
+            state.country = country
+        topic = args.get("topic") or ""
+        if topic.isdigit() and int(topic) in topic_ids:
+            state.topic = topic
+        if args.get("language") in LANGUAGE_NAMES:
+            state.language = args["language"]
+        if args.get("blocked") in BLOCKED:
+            state.blocked = args["blocked"]
+        if args.get("sort") in ORDER:
+            state.sort = args["sort"]
+        if args.get("dir") == "desc":
+            state.dir = "desc"
+        page = args.get("page") or ""
+        state.page = int(page) if page.isdigit() and 0 < len(page) < 9 else 1
+        return state
+
+    def params(self, **changes) -> dict:
+        """Query parameters for a URL of this state with `changes`, without defaults."""
+        values = {key: getattr(self, key) for key in self.KEYS} | changes
+        defaults = {"blocked": "all", "dir": "asc", "page": 1}
+        return {k: v for k, v in values.items() if v not in ("", None) and defaults.get(k) != v}
+
+
+@dataclass
+class Row:
+    person: Person
+    outlets: list = field(default_factory=list)
+    topics: list = field(default_factory=list)
+    email: str = ""
+    phone: str = ""
+    writable: bool = False
+
+
+@dataclass
+class Page:
+    rows: list
+    total: int
+    page: int
+    pages: int
+    state: ListState
+
+
+def visible_topics(user):
+    """The topics of the clients the user sees, by name (for the topic filter)."""
+    return list(Topic.visible_to(user, Topic.id, Topic.name).order_by(Topic.name, Topic.id))
+
+
+def filtered(user, state: ListState):
+    query = Person.visible_to(user, *LIST_FIELDS)
+    if state.kind:
+        query = query.where(
+            Person.id.in_(
+                PersonOutlet.select(PersonOutlet.person)
+                .join(Outlet)
+                .where(Outlet.kind == state.kind)
+            )
+        )
+    if state.country:
+        query = query.where(Person.country == state.country)
+    if state.topic:
+        query = query.where(
+            Person.id.in_(
+                PersonTopic.select(PersonTopic.person).where(PersonTopic.topic == int(state.topic))
+            )
+        )
+    if state.language:
+        query = query.where(Person.language == state.language)
+    if state.blocked != "all":
+        query = query.where(Person.blocked == (state.blocked == "yes"))
+    query = matching(query, state.q)
+    if state.sort or not state.q:
+        direction = (lambda f: f.desc()) if state.dir == "desc" else (lambda f: f.asc())
+        query = query.order_by(*ORDER[state.sort or "name"](direction))
+    return query
+
+
+def rows_for(user, persons) -> list[Row]:
+    """The rows of the given persons with outlets, topics, primary address and number: one
+    query for each of these, whatever the number of persons."""
+    ids = [p.id for p in persons]
+    outlets, topics = defaultdict(list), defaultdict(list)
+    emails, phones = {}, {}
+    if ids:
+        for link in (
+            PersonOutlet.select(PersonOutlet.person, Outlet.id, Outlet.name, Outlet.kind)
+            .join(Outlet)
+            .where(PersonOutlet.person.in_(ids))
+            .order_by(Outlet.name)
+        ):
+            outlets[link.person_id].append(link.outlet)
+        for link in (
+            PersonTopic.select(PersonTopic.person, Topic.id, Topic.name)
+            .join(Topic)
+            .where(PersonTopic.person.in_(ids))
+            .order_by(Topic.name)
+        ):
+            topics[link.person_id].append(link.topic)
+        for person_id, address in (
+            PersonEmail.select(PersonEmail.person, PersonEmail.address)
+            .where(PersonEmail.person.in_(ids) & (PersonEmail.is_primary == True))  # noqa: E712
+            .tuples()
+        ):
+            emails[person_id] = address
+        for person_id, number in (
+            PersonPhone.select(PersonPhone.person, PersonPhone.number)
+            .where(PersonPhone.person.in_(ids) & (PersonPhone.is_primary == True))  # noqa: E712
+            .tuples()
+        ):
+            phones[person_id] = number
+    writable = client_id_set(user, "full")
+    return [
+        Row(
+            p,
+            outlets[p.id],
+            topics[p.id],
+            emails.get(p.id, ""),
+            phones.get(p.id, ""),
+            p.client_id in writable,
+        )
+        for p in persons
+    ]
+
+
+def page_of(user, state: ListState, size: int = PAGE_SIZE) -> Page:
+    """One page of the list; a page number past the end shows the last page."""
+    query = filtered(user, state)
+    total = query.order_by().count()
+    pages = max(1, ceil(total / size))
+    state.page = min(max(1, state.page), pages)
+    persons = list(query.limit(size).offset((state.page - 1) * size))
+    return Page(rows_for(user, persons), total, state.page, pages, state)
