@@ -16,7 +16,7 @@ REDIS_TEST_URL ?= redis://127.0.0.1:6379/0
 SEMGREP_VENV := .venv-semgrep
 SEMGREP := $(SEMGREP_VENV)/bin/semgrep
 
-.PHONY: run test test-embedded test-services bench lint security format translations system-deps browser-deps clean .venv
+.PHONY: run test test-embedded test-services bench lint security format translations system-deps browser-deps backup-deps clean .venv
 
 # The virtual environment alone (created, or updated when pyproject.toml changed).
 .venv: $(STAMP)
@@ -38,6 +38,10 @@ system-deps:
 browser-deps:
 	@sh .ci/system-deps chromium chromium-driver
 
+# Debian's borg and borgmatic for the backup tests (without them they are skipped with a reason).
+backup-deps:
+	@sh .ci/system-deps borgbackup borgmatic
+
 run: .venv
 	$(DEPESCHE) init-db
 	$(DEPESCHE) demo-data --if-empty --contacts 5000
@@ -46,7 +50,7 @@ run: .venv
 	  $(DEPESCHE) worker & worker=$$!; \
 	  $(DEPESCHE) serve --host $(HOST) --port $(PORT)
 
-test: .venv browser-deps lint security
+test: .venv browser-deps backup-deps lint security
 	@$(MAKE) --no-print-directory test-embedded
 	@if $(BIN)/python -m tests.services "$(PG_TEST_URL)" "$(REDIS_TEST_URL)"; then \
 	  $(MAKE) --no-print-directory test-services; \
@@ -71,8 +75,8 @@ bench: .venv
 	$(BIN)/python -m tests.bench
 
 lint: .venv
-	$(BIN)/ruff check app tests
-	$(BIN)/ruff format --check app tests
+	$(BIN)/ruff check app tests backup
+	$(BIN)/ruff format --check app tests backup
 
 # Static security checks: bandit (medium and high findings) and the project's semgrep rules
 # (.ci/semgrep/: no SQL built from strings, no |safe on unsanitised data), which are
@@ -89,8 +93,8 @@ $(SEMGREP):
 	$(SEMGREP_VENV)/bin/python -m pip install --quiet 'semgrep>=1.100'
 
 format: .venv
-	$(BIN)/ruff format app tests
-	$(BIN)/ruff check --fix app tests
+	$(BIN)/ruff format app tests backup
+	$(BIN)/ruff check --fix app tests backup
 
 # Extract strings and merge them into the catalogues; translate the German ones by hand.
 translations: .venv

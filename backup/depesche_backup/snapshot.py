@@ -1,0 +1,238 @@
+"""The consistent snapshot that goes into an archive, its manifest, and its verification.
+
+Layout of ``snapshot/`` (the only source directory of the archive):
+``manifest.json``, ``database.sqlite3`` or ``database.pgdump`` (pg_dump -Fc),
+``data/`` (the data directory's files, hard links where possible) and ``config/secret_key``
+(the effective secret key: the archive is encrypted with repokey-blake2, see decisions).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import platform
+import shutil
+import sqlite3
+import subprocess  # nosec B404
+from datetime import UTC, datetime
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+from backup.depesche_backup.settings import STATUS_FILE, WORK_DIR_NAME, BackupError, Settings
+
+SQLITE_FILE = "database.sqlite3"
+PG_FILE = "database.pgdump"
+MANIFEST = "manifest.json"
+# Never backed up from the data directory: the live databases (they go in as a snapshot),
+# the task queue (transient), and the backup tool's own working files.
+LIVE_SUFFIXES = ("", "-wal", "-shm", "-journal")
+
+
+def sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def sqlite_path(url: str) -> Path:
+    return Path(unquote(url[len("sqlite:///") :]))
+
+
+def excluded_names(settings: Settings) -> set[str]:
+    names = {WORK_DIR_NAME, STATUS_FILE}
+    for base in ("queue.db", "depesche.db"):
+        names.update(base + s for s in LIVE_SUFFIXES)
+    if settings.is_sqlite:
+        names.update(sqlite_path(settings.database_url).name + s for s in LIVE_SUFFIXES)
+    return names
+
+
+def data_files(settings: Settings) -> list[Path]:
+    """The data directory's files that belong in a backup, relative to it."""
+    skip = excluded_names(settings)
+    found = []
+    for root, dirs, files in os.walk(settings.data_dir):
+        rel_root = Path(root).relative_to(settings.data_dir)
+        if rel_root == Path("."):
+            dirs[:] = [d for d in dirs if d not in skip]
+            files = [f for f in files if f not in skip]
+        found.extend(rel_root / f for f in files)
+    return sorted(found)
+
+
+def _database(url: str):
+    from app.extensions import make_database
+
+    return make_database(url)
+
+
+def row_counts(database) -> dict[str, int]:
+    from app.models import all_models
+
+    models = all_models()
+    with database.bind_ctx(models):
+        return {m._meta.table_name: m.select().count() for m in models}
+
+
+def table_digests(database) -> dict[str, str]:
+    """A sha256 per table over all its rows: any changed value changes the digest."""
+    return {
+        table: hashlib.sha256(json.dumps(rows, default=str).encode()).hexdigest()
+        for table, rows in table_rows(database).items()
+    }
+
+
+def table_rows(database) -> dict[str, list[tuple]]:
+    """Every row of every table, ordered by primary key (used to compare two copies)."""
+    from app.models import all_models
+
+    models = all_models()
+    with database.bind_ctx(models):
+        return {m._meta.table_name: list(m.select().order_by(*_order(m)).tuples()) for m in models}
+
+
+def _order(model):
+    pk = model._meta.primary_key
+    return [getattr(model, f.name) for f in pk.field_names] if hasattr(pk, "field_names") else [pk]
+
+
+def versions(database, is_sqlite: bool) -> dict:
+    os_name = platform.platform()
+    with contextlib.suppress(OSError):
+        for line in Path("/etc/os-release").read_text().splitlines():
+            if line.startswith("PRETTY_NAME="):
+                os_name = line.split("=", 1)[1].strip('"')
+    found = {"python": platform.python_version(), "os": os_name}
+    if is_sqlite:
+        found["sqlite"] = sqlite3.sqlite_version
+    else:
+        found["postgresql"] = database.execute_sql("SHOW server_version").fetchone()[0]
+    return found
+
+
+def app_version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("depesche")
+    except PackageNotFoundError:
+        return "unknown"
+
+
+def integrity_check(path: Path) -> None:
+    with contextlib.closing(sqlite3.connect(path)) as conn:
+        result = conn.execute("PRAGMA integrity_check").fetchall()
+    if result != [("ok",)]:
+        raise BackupError(f"SQLite integrity check of {path} failed: {result[:3]}")
+
+
+def make_snapshot(settings: Settings) -> dict:
+    """Write ``WORK_DIR/snapshot`` afresh and return its manifest."""
+    from app.models import schema_revision
+
+    target = settings.work_dir / "snapshot"
+    if target.exists():
+        shutil.rmtree(target)
+    (target / "data").mkdir(parents=True)
+    (target / "config").mkdir(mode=0o700)
+    key_file = target / "config" / "secret_key"
+    key_file.touch(mode=0o600)
+    key_file.write_text(settings.secret_key + "\n")
+
+    database = _database(settings.database_url)
+    if settings.is_sqlite:
+        dump = target / SQLITE_FILE
+        source = sqlite3.connect(sqlite_path(settings.database_url))
+        dest = sqlite3.connect(dump)
+        with contextlib.closing(source), contextlib.closing(dest):
+            source.backup(dest)  # the online backup API: a consistent copy of a live database
+        integrity_check(dump)
+        copy = _database(f"sqlite:///{dump}")
+        counts, revision, digests = row_counts(copy), schema_revision(copy), table_digests(copy)
+        found_versions = versions(copy, True)
+        copy.close()
+    else:
+        counts, revision, found_versions, digests = _pg_dump(settings, database, target / PG_FILE)
+    database.close()
+
+    files = {}
+    for rel in data_files(settings):
+        src, dst = settings.data_dir / rel, target / "data" / rel
+        dst.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            os.link(src, dst)  # no second copy of the media; borg reads the same bytes
+        except OSError:
+            shutil.copy2(src, dst)
+        files[str(rel)] = sha256(dst)
+
+    manifest = {
+        "format": 1,
+        "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "app_version": app_version(),
+        "schema_revision": revision,
+        "database": "sqlite" if settings.is_sqlite else "postgresql",
+        "versions": found_versions,
+        "row_counts": counts,
+        "table_sha256": digests,
+        "files": files,
+    }
+    (target / MANIFEST).write_text(json.dumps(manifest, indent=2, sort_keys=True))
+    return manifest
+
+
+def _pg_dump(settings: Settings, database, path: Path):
+    """pg_dump -Fc inside an exported snapshot: the row counts of the manifest are those of
+    exactly the dumped state."""
+    from app.models import schema_revision
+
+    database.connect(reuse_if_open=True)
+    with database.atomic():
+        database.execute_sql("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+        snapshot_id = database.execute_sql("SELECT pg_export_snapshot()").fetchone()[0]
+        counts = row_counts(database)
+        digests = table_digests(database)
+        revision = schema_revision(database)
+        found_versions = versions(database, False)
+        result = subprocess.run(  # noqa: S603
+            ["pg_dump", "-Fc", f"--snapshot={snapshot_id}", "-f", str(path), pg_dsn(settings)],
+            capture_output=True,
+            text=True,
+        )
+    if result.returncode != 0:
+        raise BackupError(f"pg_dump failed: {result.stderr.strip()}")
+    return counts, revision, found_versions, digests
+
+
+def pg_dsn(settings_or_url) -> str:
+    url = settings_or_url if isinstance(settings_or_url, str) else settings_or_url.database_url
+    return url.replace("postgres://", "postgresql://", 1)
+
+
+def pg_database_name(url: str) -> str:
+    return unquote(urlsplit(url).path.lstrip("/"))
+
+
+def verify(snapshot: Path, data_dir: Path, database) -> list[str]:
+    """Compare a restored copy with the manifest: row counts per table and file checksums.
+    Returns the differences (empty: all equal)."""
+    manifest = json.loads((snapshot / MANIFEST).read_text())
+    problems = []
+    counts = row_counts(database)
+    for table, expected in manifest["row_counts"].items():
+        if counts.get(table) != expected:
+            problems.append(f"table {table}: {counts.get(table)} rows, manifest says {expected}")
+    digests = table_digests(database)
+    for table, expected in manifest.get("table_sha256", {}).items():
+        if digests.get(table) != expected and counts.get(table) == manifest["row_counts"][table]:
+            problems.append(f"table {table}: contents differ from the manifest's checksum")
+    for rel, digest in manifest["files"].items():
+        path = data_dir / rel
+        if not path.is_file():
+            problems.append(f"file {rel}: missing")
+        elif sha256(path) != digest:
+            problems.append(f"file {rel}: checksum differs")
+    return problems

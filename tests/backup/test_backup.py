@@ -1,0 +1,184 @@
+"""Backup and restore round trips, damaged repositories, an unreachable site, the drill
+(SPEC O4). Runs on SQLite, and on PostgreSQL when DEPESCHE_TEST_POSTGRES is set (the
+suite's database fixture then gives a PostgreSQL database)."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from app.extensions import make_database
+from tests.backup.helpers import needs_borg, run_tool, tool_settings
+
+pytestmark = needs_borg
+
+
+def _snapshot_of_live(database_url, data_dir):
+    from backup.depesche_backup import snapshot
+
+    database = make_database(database_url)
+    try:
+        rows = snapshot.table_rows(database)
+    finally:
+        database.close()
+    from backup.depesche_backup.settings import Settings
+
+    settings = Settings(data_dir=data_dir, database_url=database_url, secret_key="")
+    files = {str(p): (data_dir / p).read_bytes() for p in snapshot.data_files(settings)}
+    return rows, files
+
+
+def _drop_if_postgres(url):
+    if not url.startswith("sqlite:"):
+        from backup.depesche_backup.operations import drop_postgres
+
+        drop_postgres(url)
+
+
+def test_round_trip_every_row_and_file_identical(instance, tmp_path):
+    data_dir = Path(instance["DEPESCHE_DATA_DIR"])
+    before_rows, before_files = _snapshot_of_live(instance["DEPESCHE_DATABASE_URL"], data_dir)
+    assert sum(len(r) for r in before_rows.values()) > 50  # the demo data is there
+
+    created = run_tool(instance, "create")
+    assert created.returncode == 0, created.stderr + created.stdout
+    assert "site A: ok: archive depesche-" in created.stdout
+    assert "site B: ok: archive depesche-" in created.stdout
+
+    listed = run_tool(instance, "list")
+    assert listed.returncode == 0, listed.stderr
+    assert listed.stdout.count("1 archives") == 2
+
+    checked = run_tool(instance, "check")
+    assert checked.returncode == 0, checked.stderr + checked.stdout
+    assert checked.stdout.count("consistent") == 2
+
+    into = tmp_path / "restored"
+    restored = run_tool(instance, "restore", "latest", "--site", "B", "--into", str(into))
+    assert restored.returncode == 0, restored.stderr + restored.stdout
+    assert "equal the manifest" in restored.stdout
+    url = next(
+        line.split("DEPESCHE_DATABASE_URL=")[1].split()[0]
+        for line in restored.stdout.splitlines()
+        if "DEPESCHE_DATABASE_URL=" in line
+    )
+    try:
+        after_rows, after_files = _snapshot_of_live(url, into)
+    finally:
+        _drop_if_postgres(url)
+    assert after_rows == before_rows
+    # the restored directory holds every data file, plus the marker of its origin and the
+    # secret key (the test instance has it from the environment, not from a file)
+    extra = {"RESTORED-FROM", "secret_key"}
+    assert {k: v for k, v in after_files.items() if k not in extra} == before_files
+    assert (into / "secret_key").read_text().strip() == instance["DEPESCHE_SECRET_KEY"]
+
+    status = run_tool(instance, "status")
+    assert status.returncode == 0, status.stdout
+    assert "site A: last successful backup" in status.stdout
+
+
+def test_manifest_describes_the_snapshot(instance):
+    from backup.depesche_backup import snapshot
+    from backup.depesche_backup.settings import write_borgmatic_config
+
+    settings = tool_settings(instance)
+    write_borgmatic_config(settings)
+    manifest = snapshot.make_snapshot(settings)
+    assert manifest["schema_revision"]
+    assert manifest["row_counts"]["user"] == 8
+    assert set(manifest["versions"]) >= {"python", "os"}
+    assert "postgresql" in manifest["versions"] or "sqlite" in manifest["versions"]
+    assert "media/2024/kit.pdf" in manifest["files"]
+    # never the live database, its WAL, the queue or the tool's own files
+    assert not any(
+        name.startswith(("depesche.db", "queue.db", ".backup")) for name in manifest["files"]
+    )
+    config = settings.borgmatic_config.read_text()
+    for expected in ("keep_daily: 28", "keep_monthly: 3", 'prefix: "depesche-"'):
+        assert expected in config
+
+
+def test_one_site_unreachable_the_other_still_backed_up(instance, tmp_path):
+    blocker = tmp_path / "not-a-directory"
+    blocker.write_text("a file where site A's parent directory should be")
+    env = {**instance, "DEPESCHE_BACKUP_SITE_A": str(blocker / "repo")}
+    created = run_tool(env, "create")
+    assert created.returncode == 1
+    assert "site A: FAILED:" in created.stdout
+    assert "site B: ok: archive depesche-" in created.stdout
+    status = json.loads((Path(env["DEPESCHE_DATA_DIR"]) / "backup-status.json").read_text())
+    assert status["create"]["A"]["last_result"] == "failed"
+    assert "last_success" not in status["create"]["A"]
+    assert status["create"]["B"]["last_result"] == "ok"
+    shown = run_tool(env, "status")
+    assert shown.returncode == 1
+    assert "ALARM site A: no successful backup recorded" in shown.stdout
+
+
+def test_damaged_repository_restore_fails_loudly_live_untouched(instance, tmp_path):
+    assert run_tool(instance, "create").returncode == 0
+    data_dir = Path(instance["DEPESCHE_DATA_DIR"])
+    before_rows, before_files = _snapshot_of_live(instance["DEPESCHE_DATABASE_URL"], data_dir)
+    repo = Path(instance["DEPESCHE_BACKUP_SITE_A"])
+    for segment in (repo / "data").rglob("*"):
+        if segment.is_file() and segment.stat().st_size > 1000:
+            raw = bytearray(segment.read_bytes())
+            for offset in range(200, len(raw), 997):
+                raw[offset] ^= 0xFF
+            segment.write_bytes(bytes(raw))
+    into = tmp_path / "restored"
+    restored = run_tool(instance, "restore", "latest", "--site", "A", "--into", str(into))
+    assert restored.returncode != 0
+    assert restored.stderr.strip(), "a failed restore must say why"
+    assert not into.exists() or not any(into.iterdir())
+    live = run_tool(instance, "restore", "latest", "--site", "A", "--yes-overwrite-live")
+    assert live.returncode != 0
+    after_rows, after_files = _snapshot_of_live(instance["DEPESCHE_DATABASE_URL"], data_dir)
+    assert after_rows == before_rows
+    assert after_files == before_files
+    checked = run_tool(instance, "check")
+    assert checked.returncode == 1
+    assert "site A: FAILED" in checked.stdout and "site B: ok" in checked.stdout
+
+
+def test_restore_refuses_an_archive_from_a_newer_schema(instance, tmp_path, monkeypatch):
+    from backup.depesche_backup import operations
+    from backup.depesche_backup.settings import BackupError
+
+    assert run_tool(instance, "create").returncode == 0
+    monkeypatch.setattr("app.models.migration_names", lambda: ["0001_older_release"])
+    with pytest.raises(BackupError, match="newer Depesche"):
+        operations.restore_into(tool_settings(instance), "latest", tmp_path / "restored")
+    assert not (tmp_path / "restored").exists()
+
+
+def test_drill_ok_and_fail_when_a_restored_table_was_tampered_with(instance):
+    from backup.depesche_backup import operations
+
+    assert run_tool(instance, "create").returncode == 0
+    drilled = run_tool(instance, "drill")
+    assert drilled.returncode == 0, drilled.stdout + drilled.stderr
+    assert drilled.stdout.count("verdict=ok") == 2
+
+    def tamper(restored):
+        if restored.database_url.startswith("sqlite:"):
+            conn = sqlite3.connect(restored.database_url[len("sqlite:///") :])
+            conn.execute("UPDATE user SET name = 'Mallory' WHERE id = (SELECT min(id) FROM user)")
+            conn.commit()
+            conn.close()
+        else:
+            database = make_database(restored.database_url)
+            database.execute_sql(
+                'UPDATE "user" SET name = %s WHERE id = (SELECT min(id) FROM "user")', ("Mallory",)
+            )
+            database.close()
+
+    report = operations.drill(tool_settings(instance), after_restore=tamper)
+    assert not report.ok
+    lines = report.lines()
+    assert all("verdict=fail" in line for line in lines), lines
+    assert "table user: contents differ" in lines[0]
