@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 from app.clients.models import FULL, HIDDEN, READ, Client
 from app.clients.services import create_client, set_default_client, set_right
-from app.contacts.demo import ContactsReport
+from app.contacts.demo import FEMALE, LAST, MALE, ContactsReport
 from app.contacts.demo import generate as generate_contacts
 from app.extensions import db
 from app.settings.services import set_value
@@ -23,76 +23,6 @@ from app.users.services import create_user
 DEMO_DOMAIN = "pr-agentur.example"
 DEMO_ADMIN_EMAIL = f"admin@{DEMO_DOMAIN}"
 
-FIRST_NAMES = [
-    "Anna",
-    "Lena",
-    "Sophie",
-    "Marie",
-    "Laura",
-    "Katharina",
-    "Julia",
-    "Sabine",
-    "Claudia",
-    "Verena",
-    "Theresa",
-    "Ursula",
-    "Regula",
-    "Andrea",
-    "Johanna",
-    "Franziska",
-    "Lukas",
-    "Maximilian",
-    "Jonas",
-    "Felix",
-    "Tobias",
-    "Stefan",
-    "Florian",
-    "Matthias",
-    "Andreas",
-    "Thomas",
-    "Michael",
-    "Reto",
-    "Urs",
-    "Beat",
-    "Christoph",
-    "Dominik",
-    "Georg",
-    "Jürgen",
-]
-LAST_NAMES = [
-    "Müller",
-    "Schmidt",
-    "Schneider",
-    "Fischer",
-    "Weber",
-    "Meyer",
-    "Wagner",
-    "Becker",
-    "Hofmann",
-    "Schäfer",
-    "Koch",
-    "Richter",
-    "Gruber",
-    "Huber",
-    "Bauer",
-    "Pichler",
-    "Steiner",
-    "Moser",
-    "Mayr",
-    "Egger",
-    "Brunner",
-    "Keller",
-    "Meier",
-    "Baumann",
-    "Frei",
-    "Zimmermann",
-    "Gerber",
-    "Widmer",
-    "Kälin",
-    "Lehmann",
-    "Wößner",
-    "Strauß",
-]
 CLIENTS = [
     ("Alpenquell Mineralbrunnen GmbH", "Mineralwasser und Erfrischungsgetränke, Tirol (AT)"),
     ("Nordlicht Energie AG", "Ökostrom und Wärmepumpen, Hamburg (DE)"),
@@ -148,7 +78,7 @@ def load_demo_data(
         report = DemoReport(admin_email=admin.email, admin_password=password, users=[admin])
         chosen = set()
         while len(report.users) < users:
-            first, last = rng.choice(FIRST_NAMES), rng.choice(LAST_NAMES)
+            first, last = rng.choice(FEMALE + MALE), rng.choice(LAST)
             if (first, last) in chosen:
                 continue
             chosen.add((first, last))
