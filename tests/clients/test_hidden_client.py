@@ -11,19 +11,22 @@ import re
 
 import pytest
 
+from app.contacts.models import Person, PersonEmail
+from app.contacts.services import reindex
 from app.security import PERMISSIONS
 from tests import factories
 from tests.clients.notes import Note
 
 HIDDEN_CLIENT = ("Verborgene Geheimkunde AG", "Streng vertraulicher Geschäftsbereich")
 HIDDEN_NOTE = ("Projekt Morgenröte", "kontakt@geheimkunde.example")
+HIDDEN_PERSON = ("Hannelore", "Verborgenheit", "hannelore@geheimkunde.example")
 VISIBLE_CLIENT = "Sichtbar GmbH"
 ARGUMENT = re.compile(r"<(?:(\w+)(?:\([^)]*\))?:)?(\w+)>")
 
 
-def hidden_ids(hidden, note) -> dict[str, int]:
+def hidden_ids(hidden, note, person) -> dict[str, int]:
     """URL argument → the id of the hidden client's record of that kind."""
-    return {"client_id": hidden.id, "note_id": note.id}
+    return {"client_id": hidden.id, "note_id": note.id, "person_id": person.id}
 
 
 def _path(rule, ids, fallback_id):
@@ -48,8 +51,14 @@ def test_a_hidden_client_appears_nowhere(app, client, login_as, notes, role):
         factories.grant(other, hidden, "full")  # someone else may see it; this user not
         note = Note.create(client=hidden, title=HIDDEN_NOTE[0], email=HIDDEN_NOTE[1])
         Note.create(client=visible, title="Sichtbare Notiz")
-    secrets = [*HIDDEN_CLIENT, *HIDDEN_NOTE]
-    ids = hidden_ids(hidden, note)
+        person = Person.create(
+            client=hidden, first_name=HIDDEN_PERSON[0], last_name=HIDDEN_PERSON[1]
+        )
+        PersonEmail.create(person=person, address=HIDDEN_PERSON[2], is_primary=True)
+        Person.create(client=visible, first_name="Sichtbar", last_name="Kontaktperson")
+        reindex(p.id for p in Person.select())
+    secrets = [*HIDDEN_CLIENT, *HIDDEN_NOTE, *HIDDEN_PERSON[1:]]
+    ids = hidden_ids(hidden, note, person)
 
     crawled, found_ok = [], 0
     for rule in app.url_map.iter_rules():
@@ -81,3 +90,6 @@ def test_a_hidden_client_appears_nowhere(app, client, login_as, notes, role):
     # still signed in, and the visible client does show: the crawl saw real pages
     assert VISIBLE_CLIENT in client.get("/account/default-client").get_data(as_text=True)
     assert "Sichtbare Notiz" in client.get("/test-notes/").get_data(as_text=True)
+    contacts = client.get("/contacts/?q=verborgenheit").get_data(as_text=True)
+    assert "Verborgenheit" not in contacts
+    assert "Kontaktperson" in client.get("/contacts/").get_data(as_text=True)
