@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 
-from flask import Flask, g, has_request_context, request, session
+from flask import Flask, has_request_context, request, session
 from flask_login import current_user
 from werkzeug.middleware.proxy_fix import ProxyFix
 
@@ -165,7 +165,3 @@ def _init_templates(app: Flask) -> None:
         is_locked=is_locked,
     )
     app.jinja_env.globals["app_version"] = __version__
-
-    @app.before_request
-    def _remember_start():
-        g.partial = htmx.is_partial()

@@ -97,10 +97,7 @@ def _password_accepted(user: User, next_url: str | None):
     token = twofactor.start_challenge(user)
     session["pending_login"] = {"challenge": token, "next": safe_next(next_url)}
     if user.second_factor == "email":
-        try:
-            twofactor.send_code(twofactor.challenge_for(token))
-        except twofactor.SecondFactorError as exc:  # cannot happen on a new challenge
-            flash(str(exc), "error")
+        twofactor.send_code(twofactor.challenge_for(token))  # a new challenge has sends left
     return redirect(url_for("auth.verify"))
 
 

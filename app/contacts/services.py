@@ -32,6 +32,14 @@ def search_text(fields: dict, emails=(), outlets=(), topics=()) -> str:
     )
 
 
+def _grouped(query) -> defaultdict:
+    """{person id: [names]} from a query of (person id, name) pairs."""
+    groups = defaultdict(list)
+    for person_id, name in query.tuples():
+        groups[person_id].append(name)
+    return groups
+
+
 def reindex(person_ids) -> int:
     """Recompute `search_text` of the given persons with a fixed number of queries per
     batch (no query per person); returns how many were updated."""
@@ -39,27 +47,21 @@ def reindex(person_ids) -> int:
     done = 0
     for start in range(0, len(ids), BATCH):
         chunk = ids[start : start + BATCH]
-        emails, outlets, topics = defaultdict(list), defaultdict(list), defaultdict(list)
-        for person_id, address in (
-            PersonEmail.select(PersonEmail.person, PersonEmail.address)
-            .where(PersonEmail.person.in_(chunk))
-            .tuples()
-        ):
-            emails[person_id].append(address)
-        for person_id, name in (
+        emails = _grouped(
+            PersonEmail.select(PersonEmail.person, PersonEmail.address).where(
+                PersonEmail.person.in_(chunk)
+            )
+        )
+        outlets = _grouped(
             PersonOutlet.select(PersonOutlet.person, Outlet.name)
             .join(Outlet)
             .where(PersonOutlet.person.in_(chunk))
-            .tuples()
-        ):
-            outlets[person_id].append(name)
-        for person_id, name in (
+        )
+        topics = _grouped(
             PersonTopic.select(PersonTopic.person, Topic.name)
             .join(Topic)
             .where(PersonTopic.person.in_(chunk))
-            .tuples()
-        ):
-            topics[person_id].append(name)
+        )
         with db.atomic():
             for person in Person.select().where(Person.id.in_(chunk)):
                 text = search_text(

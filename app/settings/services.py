@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
+from flask import g, has_app_context
 from flask_babel import lazy_gettext as _l
 
 from app.extensions import db
@@ -47,11 +48,26 @@ class SettingError(ValueError):
     pass
 
 
+def _stored() -> dict:
+    """All stored settings, read once per application context (one request, one task):
+    every signed-in request needs three of them (timeouts, second factor)."""
+    if not has_app_context():
+        return {row.key: json.loads(row.value) for row in Setting.select()}
+    if "settings" not in g:
+        g.settings = {row.key: json.loads(row.value) for row in Setting.select()}
+    return g.settings
+
+
+def _forget() -> None:
+    """Drop the context's copy after a write (and after a rollback: it may hold values
+    that were never committed)."""
+    if has_app_context():
+        g.pop("settings", None)
+
+
 def get(key: str):
     """The current value of a setting (its default until an administrator changes it)."""
-    definition = DEFINITIONS[key]
-    row = Setting.get_or_none(Setting.key == key)
-    return definition.default if row is None else json.loads(row.value)
+    return _stored().get(key, DEFINITIONS[key].default)
 
 
 def set_value(key: str, value) -> None:
@@ -77,6 +93,7 @@ def set_value(key: str, value) -> None:
         Setting.insert(key=key, value=json.dumps(value)).on_conflict(
             conflict_target=[Setting.key], update={Setting.value: json.dumps(value)}
         ).execute()
+        _forget()
         record(
             "setting.update", target_type="setting", target_label=key, changes={key: [old, value]}
         )
@@ -87,6 +104,14 @@ def save_settings(values: dict) -> dict:
     return {key: [old, new]} for those that changed. The licensed number of named users may
     not fall below the number of active users: surplus users must be deactivated first
     (SPEC A1). Raises SettingError(key, message)."""
+    try:
+        return _save(values)
+    except Exception:
+        _forget()
+        raise
+
+
+def _save(values: dict) -> dict:
     from flask_babel import gettext as _
 
     from app.users.services import _serialise_user_administration, active_user_count
