@@ -51,6 +51,8 @@ def all_models() -> list[type[BaseModel]]:
     )
     from app.clients.models import Client, ClientRight
     from app.contacts.models import (
+        HistoryEntry,
+        NotDuplicate,
         OutletTopic,
         Person,
         PersonEmail,
@@ -86,6 +88,8 @@ def all_models() -> list[type[BaseModel]]:
         PersonOutlet,
         PersonTopic,
         OutletTopic,
+        HistoryEntry,
+        NotDuplicate,
     ]
 
 

@@ -10,9 +10,6 @@ from tests.conftest import PG_ADMIN_URL, postgres_database
 ENGINE_SPECIFIC_INDEXES = {"person_search_text_gin"}
 
 
-ENGINE_SPECIFIC_INDEXES = {"person_search_text_gin"}
-
-
 def _upgrade_empty_database(url):
     database = make_database(url)
     assert schema_revision(database) is None

@@ -24,6 +24,12 @@ class AuditEntry(BaseModel):
     user_agent = CharField(max_length=254, default="")
     prev_hash = CharField(max_length=64)
     hash = CharField(max_length=64)
+    # Version 2 chains a digest of the payload (label, changes, details) instead of the
+    # payload itself, so that an erasure (C9) can blank the payload of a person's entries
+    # and the chain still verifies (app.audit.services.redact_target).
+    version = IntegerField(default=1)
+    payload_sha256 = CharField(max_length=64, default="")
+    redacted_at = DateTimeField(null=True)
 
     class Meta:
         indexes = ((("target_type", "target_id"), False),)

@@ -68,23 +68,47 @@ def current_actor() -> Actor:
     return Actor(None, f"system ({os_user})")
 
 
+def payload_digest(entry: AuditEntry) -> str:
+    """The digest of what an entry says about its target: label, changes, details."""
+    payload = [entry.target_label, entry.changes, entry.details]
+    text = json.dumps(payload, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
 def _canonical(entry: AuditEntry) -> bytes:
-    content = [
-        entry.seq,
-        entry.created_at.isoformat(timespec="microseconds"),
-        entry.actor_id,
-        entry.actor_name,
-        entry.action,
-        entry.target_type,
-        entry.target_id,
-        entry.target_label,
-        entry.client_id,
-        entry.changes,
-        entry.details,
-        entry.source_address,
-        entry.user_agent,
-        entry.prev_hash,
-    ]
+    if entry.version == 1:  # entries written before the payload digest existed
+        content = [
+            entry.seq,
+            entry.created_at.isoformat(timespec="microseconds"),
+            entry.actor_id,
+            entry.actor_name,
+            entry.action,
+            entry.target_type,
+            entry.target_id,
+            entry.target_label,
+            entry.client_id,
+            entry.changes,
+            entry.details,
+            entry.source_address,
+            entry.user_agent,
+            entry.prev_hash,
+        ]
+    else:
+        content = [
+            entry.version,
+            entry.seq,
+            entry.created_at.isoformat(timespec="microseconds"),
+            entry.actor_id,
+            entry.actor_name,
+            entry.action,
+            entry.target_type,
+            entry.target_id,
+            entry.payload_sha256,
+            entry.client_id,
+            entry.source_address,
+            entry.user_agent,
+            entry.prev_hash,
+        ]
     return json.dumps(content, ensure_ascii=False, separators=(",", ":")).encode()
 
 
@@ -136,7 +160,9 @@ def record(
             source_address=address[:64],
             user_agent=agent,
             prev_hash=head.last_hash,
+            version=2,
         )
+        entry.payload_sha256 = payload_digest(entry)
         entry.hash = entry_hash(entry)
         entry.save()
         AuditHead.update(last_hash=entry.hash).where(AuditHead.id == 1).execute()
@@ -198,9 +224,42 @@ def verify(batch: int = 2000) -> VerifyResult:
                 return VerifyResult(False, checked, entry.seq, "link to the previous entry broken")
             if entry_hash(entry) != entry.hash:
                 return VerifyResult(False, checked, entry.seq, "content changed")
+            if (
+                entry.version != 1
+                and entry.redacted_at is None
+                and payload_digest(entry) != entry.payload_sha256
+            ):
+                return VerifyResult(False, checked, entry.seq, "content changed")
             expected_prev, expected_seq, checked = entry.hash, entry.seq + 1, checked + 1
         last_seq = rows[-1].seq
     head = AuditHead.get_or_none(AuditHead.id == 1)
     if head is not None and (head.seq != checked or head.last_hash != expected_prev):
         return VerifyResult(False, checked, checked + 1, "entries removed from the end")
     return VerifyResult(True, checked)
+
+
+def redact_target(target_type: str, target_id: int) -> int:
+    """Blank what the trail says about one record (its label, the values of its changes,
+    the details) for an erasure (C9): the field names and the events stay, the personal
+    data goes. The chain still verifies, since it holds only the payload's digest; the
+    digest of a blanked entry is not checked any more. Entries written before version 2
+    hold their payload in the chain itself and cannot be blanked; returns how many were."""
+    from app.clock import utcnow
+
+    done = 0
+    entries = AuditEntry.select().where(
+        (AuditEntry.target_type == target_type)
+        & (AuditEntry.target_id == target_id)
+        & (AuditEntry.version >= 2)
+        & AuditEntry.redacted_at.is_null()
+    )
+    for entry in entries:
+        fields = sorted(json.loads(entry.changes or "{}"))
+        AuditEntry.update(
+            target_label="",
+            changes=json.dumps({name: [None, None] for name in fields}, sort_keys=True),
+            details="{}",
+            redacted_at=utcnow(),
+        ).where(AuditEntry.id == entry.id).execute()
+        done += 1
+    return done

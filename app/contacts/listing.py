@@ -111,7 +111,8 @@ def visible_topics(user):
 
 
 def filtered(user, state: ListState):
-    query = Person.visible_to(user, *LIST_FIELDS)
+    # erased persons (C9) are tombstones: on no screen
+    query = Person.visible_to(user, *LIST_FIELDS).where(Person.erased_at.is_null())
     if state.kind:
         query = query.where(
             Person.id.in_(

@@ -12,6 +12,7 @@ from app.clients.scoping import ClientScoped
 from app.clock import utcnow
 from app.models import BaseModel
 from app.outlets.models import Outlet
+from app.users.models import User
 
 SALUTATIONS = {
     "female": _l("Ms"),
@@ -57,10 +58,13 @@ class Person(ClientScoped):
     origin_file = CharField(max_length=254, default="")
     origin_row = IntegerField(null=True)
     search_text = TextField(default="")
+    # phonetic key of the last name (Kölner Phonetik, app.contacts.duplicates): persons at
+    # one outlet with the same key are duplicate candidates (C7)
+    name_key = CharField(max_length=40, default="", index=True)
     created_at = DateTimeField(default=utcnow)
     updated_at = DateTimeField(default=utcnow)
 
-    AUDIT_EXCLUDE = ("search_text",)
+    AUDIT_EXCLUDE = ("search_text", "name_key")
 
     @property
     def full_name(self) -> str:
@@ -109,3 +113,46 @@ class OutletTopic(BaseModel):
 
     class Meta:
         indexes = ((("outlet", "topic"), True),)
+
+
+HISTORY_KINDS = {
+    "note": _l("Note"),
+    "call": _l("Call"),
+    "document": _l("Document"),
+    "email": _l("E-mail"),
+}
+DIRECTIONS = {"": "", "in": _l("incoming"), "out": _l("outgoing")}
+
+
+class HistoryEntry(BaseModel):
+    """One item of a person's contact history (SPEC C5): a note, a call, a document, or
+    (later, C8) a filed e-mail. A document's bytes live in the file store (app.files)."""
+
+    person = ForeignKeyField(Person, backref="history", on_delete="CASCADE")
+    kind = CharField(max_length=16)  # a key of HISTORY_KINDS
+    occurred_at = DateTimeField(default=utcnow)
+    direction = CharField(max_length=3, default="")  # calls and e-mails: in, out
+    subject = CharField(max_length=200, default="")
+    body = TextField(default="")
+    file_sha256 = CharField(max_length=64, default="", index=True)
+    file_name = CharField(max_length=254, default="")
+    file_size = IntegerField(default=0)
+    file_type = CharField(max_length=127, default="")
+    author = ForeignKeyField(User, null=True, backref="+", on_delete="SET NULL")
+    created_at = DateTimeField(default=utcnow)
+
+    class Meta:
+        indexes = ((("person", "occurred_at"), False),)
+
+
+class NotDuplicate(BaseModel):
+    """A pair of persons a user said are different people: the duplicates screen no longer
+    offers it (C7). `first` < `second`."""
+
+    first = ForeignKeyField(Person, backref="+", on_delete="CASCADE")
+    second = ForeignKeyField(Person, backref="+", on_delete="CASCADE")
+    decided_by = ForeignKeyField(User, null=True, backref="+", on_delete="SET NULL")
+    decided_at = DateTimeField(default=utcnow)
+
+    class Meta:
+        indexes = ((("first", "second"), True),)

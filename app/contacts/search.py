@@ -19,6 +19,7 @@ import functools
 import re
 import unicodedata
 
+import cologne_phonetics
 from peewee import SQL, Expression, PostgresqlDatabase, Table, fn
 
 from app.extensions import db
@@ -53,6 +54,13 @@ def canonical_text(*parts: str) -> str:
         for word in _WORD.findall(part or ""):
             words.extend(_forms(word))
     return " ".join(words)
+
+
+def name_key(last_name: str) -> str:
+    """The phonetic key of a last name (Kölner Phonetik, one code per part): Meier, Meyer
+    and Mayr share one, as do Müller and Mueller. Duplicate candidates share it (C7)."""
+    codes = [code for _, code in cologne_phonetics.encode(last_name or "") if code]
+    return "-".join(codes)[:40]
 
 
 def query_words(query: str) -> list[str]:

@@ -17,7 +17,7 @@ from app.contacts.models import (
     PersonTopic,
     Topic,
 )
-from app.contacts.search import canonical_text
+from app.contacts.search import canonical_text, name_key
 from app.extensions import db
 from app.outlets.models import Outlet
 
@@ -41,8 +41,8 @@ def _grouped(query) -> defaultdict:
 
 
 def reindex(person_ids) -> int:
-    """Recompute `search_text` of the given persons with a fixed number of queries per
-    batch (no query per person); returns how many were updated."""
+    """Recompute `search_text` and `name_key` of the given persons with a fixed number of
+    queries per batch (no query per person); returns how many were updated."""
     ids = list(person_ids)
     done = 0
     for start in range(0, len(ids), BATCH):
@@ -67,8 +67,11 @@ def reindex(person_ids) -> int:
                 text = search_text(
                     person.__data__, emails[person.id], outlets[person.id], topics[person.id]
                 )
-                if text != person.search_text:
-                    Person.update(search_text=text).where(Person.id == person.id).execute()
+                key = name_key(person.last_name)
+                if text != person.search_text or key != person.name_key:
+                    Person.update(search_text=text, name_key=key).where(
+                        Person.id == person.id
+                    ).execute()
                     done += 1
     return done
 
@@ -272,7 +275,9 @@ def _writable(user, ids) -> list:
         abort(404)
     if not wanted:
         return []
-    persons = list(Person.visible_to(user).where(Person.id.in_(list(wanted))))
+    persons = list(
+        Person.visible_to(user).where(Person.id.in_(list(wanted)) & Person.erased_at.is_null())
+    )
     if len(persons) != len(wanted):
         abort(404)
     writable = {
