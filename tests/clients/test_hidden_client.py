@@ -11,7 +11,7 @@ import re
 
 import pytest
 
-from app.contacts.models import Person, PersonEmail
+from app.contacts.models import HistoryEntry, Person, PersonEmail
 from app.contacts.services import reindex
 from app.security import PERMISSIONS
 from tests import factories
@@ -24,9 +24,14 @@ VISIBLE_CLIENT = "Sichtbar GmbH"
 ARGUMENT = re.compile(r"<(?:(\w+)(?:\([^)]*\))?:)?(\w+)>")
 
 
-def hidden_ids(hidden, note, person) -> dict[str, int]:
+def hidden_ids(hidden, note, person, entry) -> dict[str, int]:
     """URL argument → the id of the hidden client's record of that kind."""
-    return {"client_id": hidden.id, "note_id": note.id, "person_id": person.id}
+    return {
+        "client_id": hidden.id,
+        "note_id": note.id,
+        "person_id": person.id,
+        "entry_id": entry.id,
+    }
 
 
 def _path(rule, ids, fallback_id):
@@ -55,10 +60,14 @@ def test_a_hidden_client_appears_nowhere(app, client, login_as, notes, role):
             client=hidden, first_name=HIDDEN_PERSON[0], last_name=HIDDEN_PERSON[1]
         )
         PersonEmail.create(person=person, address=HIDDEN_PERSON[2], is_primary=True)
+        # a duplicate of the hidden person (the duplicates screen must not show the pair)
+        twin = Person.create(client=hidden, first_name="H.", last_name=HIDDEN_PERSON[1])
+        PersonEmail.create(person=twin, address=HIDDEN_PERSON[2], is_primary=True)
+        entry = HistoryEntry.create(person=person, kind="note", subject=HIDDEN_NOTE[0])
         Person.create(client=visible, first_name="Sichtbar", last_name="Kontaktperson")
         reindex(p.id for p in Person.select())
     secrets = [*HIDDEN_CLIENT, *HIDDEN_NOTE, *HIDDEN_PERSON[1:]]
-    ids = hidden_ids(hidden, note, person)
+    ids = hidden_ids(hidden, note, person, entry)
 
     crawled, found_ok = [], 0
     for rule in app.url_map.iter_rules():

@@ -4,7 +4,7 @@ whatever the user's role (administrators get no data access from their role)."""
 
 import pytest
 
-from app.contacts.models import Person, PersonEmail, PersonTopic
+from app.contacts.models import HistoryEntry, Person, PersonEmail, PersonTopic
 from app.extensions import db
 from tests import factories
 from tests.conftest import csrf_token
@@ -48,6 +48,9 @@ ENDPOINTS = {
         "/contacts/bulk",
         {"action": "block", "ids": str(p.id), "reason": "Widerspruch"},
     ),
+    "add e-mail": lambda p, t: (f"/contacts/{p.id}/channels/email", {"value": "x@neu.example"}),
+    "add note": lambda p, t: (f"/contacts/{p.id}/history", {"kind": "note", "body": "Notiz"}),
+    "erase": lambda p, t: (f"/contacts/{p.id}/erase", {"confirm": "Original"}),
     "bulk delete": lambda p, t: (
         "/contacts/bulk",
         {"action": "delete", "ids": str(p.id), "confirmed": "yes"},
@@ -63,6 +66,7 @@ def _state():
         ),
         sorted((e.person_id, e.address) for e in PersonEmail.select()),
         sorted((t.person_id, t.topic_id) for t in PersonTopic.select()),
+        sorted((h.person_id, h.kind, h.body) for h in HistoryEntry.select()),
     )
 
 
