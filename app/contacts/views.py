@@ -29,7 +29,7 @@ from app.clients.services import clients_for
 from app.contacts import channels, duplicates, listing
 from app.contacts import history as contact_history
 from app.contacts.erasure import erase_person
-from app.contacts.models import DIRECTIONS, HISTORY_KINDS, SALUTATIONS, Person
+from app.contacts.models import DIRECTIONS, HISTORY_KINDS, SALUTATIONS, Person, Topic
 from app.contacts.services import (
     EDITABLE_FIELDS,
     INLINE_FIELDS,
@@ -271,6 +271,14 @@ def _detail_context(person):
         "outlet_types": OUTLET_TYPES,
         "origin_labels": ORIGIN_LABELS,
         "phone_kinds": channels.PHONE_KINDS,
+        "client_topics": [
+            name
+            for (name,) in Topic.visible_to(current_user, Topic.name)
+            .where(Topic.client == person.client_id)
+            .order_by(Topic.name)
+            .limit(500)
+            .tuples()
+        ],
     }
 
 
@@ -545,3 +553,20 @@ def _merge_value(person, name):
     if name == "gender":
         return SALUTATIONS.get(person.gender, "")
     return getattr(person, name)
+
+
+@bp.route("/<int:person_id>/topics/<action>", methods=["POST"])
+@signed_in
+def topic_change(person_id: int, action: str):
+    """Give a person a topic (created in its client when new) or take one away."""
+    if action not in ("add", "remove"):
+        abort(404)
+    change = tag_persons if action == "add" else untag_persons
+    try:
+        change(current_user, [person_id], request.form.get("topic", ""))
+    except ContactError as exc:
+        for message in exc.messages:
+            flash(message, "error")
+    else:
+        flash(_("Changes saved."), "success")
+    return redirect(url_for("contacts.detail", person_id=person_id))

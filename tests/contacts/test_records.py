@@ -312,3 +312,26 @@ def test_merge_refusals(app, client, world):
     assert other_client
     hidden = client.get("/contacts/duplicates").get_data(as_text=True)
     assert "Geheimnis" not in hidden
+
+
+# --- topics on the person's page ------------------------------------------------------------
+
+
+def test_topics_added_and_taken_on_the_page(app, client, world):
+    anna = world["anna"]
+    page = client.get(f"/contacts/{anna}").get_data(as_text=True)
+    assert '<option value="Energie">' in page, "the client's topics are offered"
+    _post(client, f"/contacts/{anna}/topics/add", {"topic": "Klimapolitik"})
+    _post(client, f"/contacts/{anna}/topics/remove", {"topic": "energie"})
+    with app.app_context():
+        names = [link.topic.name for link in PersonTopic.select().where(PersonTopic.person == anna)]
+    assert names == ["Klimapolitik"]
+    assert f'href="/contacts/{anna}"' in client.get("/contacts/?q=klimapolitik").get_data(
+        as_text=True
+    )
+    empty = _post(client, f"/contacts/{anna}/topics/add", {"topic": "  "})
+    assert "Please name the topic." in client.get(empty.headers["Location"]).get_data(as_text=True)
+    assert _post(client, f"/contacts/{anna}/topics/rename", {"topic": "x"}).status_code == 404
+    assert _post(client, f"/contacts/{world['bea']}/topics/add", {"topic": "x"}).status_code == 403
+    geheim = world["geheim"]
+    assert _post(client, f"/contacts/{geheim}/topics/add", {"topic": "x"}).status_code == 404
