@@ -127,6 +127,7 @@ def _register_blueprints(app: Flask) -> None:
     from app.contacts.views import bp as contacts_bp
     from app.home.views import bp as home_bp
     from app.settings.views import bp as settings_bp
+    from app.status.admin_views import bp as status_admin_bp
     from app.status.views import bp as status_bp
     from app.users.admin_views import bp as user_admin_bp
     from app.users.views import bp as users_bp
@@ -143,6 +144,7 @@ def _register_blueprints(app: Flask) -> None:
         audit_bp,
         settings_bp,
         clients_bp,
+        status_admin_bp,
     ):
         app.register_blueprint(bp)
 

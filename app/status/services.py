@@ -59,8 +59,15 @@ def check_data_dir() -> dict:
 
 
 def health() -> dict:
+    """The checks; `status` is "fail" when the app cannot serve. The backup state is
+    reported beside them but does not fail the check: a load balancer must not take a
+    working app out of service because last night's backup failed (the status page and
+    `depesche-backup status` raise that alarm)."""
+    from app.status.backups import summary
+
     checks = {"database": check_database(), "queue": check_queue(), "data_dir": check_data_dir()}
     checks["status"] = "ok" if all(c["ok"] for c in checks.values()) else "fail"
+    checks["backup"] = summary(current_app.config["DATA_DIR"])
     return checks
 
 

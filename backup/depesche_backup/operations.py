@@ -19,6 +19,7 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
+from app.status.backups import ALARM_HOURS, read_status, site_states
 from backup.depesche_backup import snapshot as snap
 from backup.depesche_backup.settings import (
     ARCHIVE_PREFIX,
@@ -33,7 +34,6 @@ from backup.depesche_backup.settings import (
     write_borgmatic_config,
 )
 
-ALARM_HOURS = 26
 APP_UNITS = ("depesche-web.service", "depesche-worker.service")
 
 
@@ -75,13 +75,12 @@ def _each_site(settings: Settings, action: str, work: Callable[[str, str], str])
 
 
 def record_status(settings: Settings, action: str, result: SiteResult) -> None:
-    """Remember the outcome per action and site in DATA_DIR/backup-status.json."""
+    """Remember the outcome per action and site in DATA_DIR/backup-status.json (read by
+    the app's status page and /healthz through app.status.backups)."""
     path = settings.status_path
-    try:
-        status = json.loads(path.read_text())
-    except (OSError, ValueError):
-        status = {}
+    status = read_status(settings.data_dir)
     now = datetime.now(UTC).isoformat(timespec="seconds")
+    status["sites"] = sorted(settings.sites)
     entry = status.setdefault(action, {}).setdefault(result.site, {})
     entry["last_run"] = now
     entry["last_result"] = "ok" if result.ok else "failed"
@@ -97,34 +96,26 @@ def status_lines(settings: Settings, now: datetime | None = None) -> tuple[bool,
     """One line per site and action; (False, …) when a site has no successful backup in
     the last 26 hours."""
     now = now or datetime.now(UTC)
-    try:
-        status = json.loads(settings.status_path.read_text())
-    except (OSError, ValueError):
-        status = {}
     healthy, lines = True, []
-    for site in settings.sites or {"A": None}:
-        entry = status.get("create", {}).get(site, {})
-        success = entry.get("last_success")
-        if success is None:
+    for state in site_states(settings.data_dir, settings.sites):
+        success = state.last_success.isoformat(timespec="seconds") if state.last_success else None
+        if state.alarm(now):
             healthy = False
-            lines.append(f"ALARM site {site}: no successful backup recorded")
-        else:
-            age = now - datetime.fromisoformat(success)
-            if age > timedelta(hours=ALARM_HOURS):
-                healthy = False
+            if success is None:
+                lines.append(f"ALARM site {state.site}: no successful backup recorded")
+            else:
                 lines.append(
-                    f"ALARM site {site}: no successful backup in {ALARM_HOURS} hours "
+                    f"ALARM site {state.site}: no successful backup in {ALARM_HOURS} hours "
                     f"(last: {success})"
                 )
-            else:
-                lines.append(f"site {site}: last successful backup {success}")
-        for action in ("drill", "check"):
-            other = status.get(action, {}).get(site)
-            if other:
-                lines.append(
-                    f"site {site}: last {action} {other['last_run']}: {other['last_result']}"
-                    + ("" if other["last_result"] == "ok" else f" ({other['detail']})")
-                )
+        else:
+            lines.append(f"site {state.site}: last successful backup {success}")
+        for action, other in state.other.items():
+            when = other["last_run"].isoformat(timespec="seconds") if other["last_run"] else "?"
+            lines.append(
+                f"site {state.site}: last {action} {when}: {other['last_result']}"
+                + ("" if other["last_result"] == "ok" else f" ({other['detail']})")
+            )
     return healthy, lines
 
 

@@ -16,13 +16,14 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from app.status.backups import STATUS_FILE  # noqa: F401  (the name is shared with the app)
+
 ARCHIVE_PREFIX = "depesche-"
 ARCHIVE_FORMAT = ARCHIVE_PREFIX + "{now:%Y-%m-%dT%H:%M:%S}"
 KEEP_DAILY = 28
 KEEP_MONTHLY = 3
 SYSTEM_CONFIG = Path("/etc/depesche/backup.toml")
 WORK_DIR_NAME = ".backup"  # in the data directory; never itself backed up
-STATUS_FILE = "backup-status.json"
 SITES = ("A", "B")
 
 TEMPLATE = """\
