@@ -26,7 +26,7 @@ from app.audit.models import AuditEntry
 from app.clients.models import FULL
 from app.clients.scoping import ScopeError, require_client
 from app.clients.services import clients_for
-from app.contacts import listing
+from app.contacts import letters, listing
 from app.contacts.models import SALUTATIONS, Person
 from app.contacts.services import (
     EDITABLE_FIELDS,
@@ -224,6 +224,7 @@ def _detail_context(person):
         "writable": person.writable_for(current_user),
         "outlet_types": OUTLET_TYPES,
         "origin_labels": ORIGIN_LABELS,
+        "letters": letters.for_person(person),
     }
 
 
