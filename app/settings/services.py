@@ -107,7 +107,7 @@ def set_value(key: str, value) -> None:
         value = bool(value)
     elif isinstance(definition.default, str):
         value = str(value or "").strip()
-        if value not in definition.choices():
+        if definition.choices is not None and value not in definition.choices():
             raise SettingError(key)
     else:
         try:
