@@ -39,10 +39,12 @@ Address block (DIN 5008)
   linked) that has an address: outlet name first, then the person on one line without
   "z. Hd." (DIN 5008 dropped it; company first means the office may open the letter),
   then the department (the link's, else the person's), then the outlet's address.
-* Private address, German: "Frau" / "Herrn" (accusative, as DIN 5008 writes it) on a line
-  of its own, then title (as entered: the address carries every title and degree),
-  first and last name. English: "Dr Anna Schmidt", "Professor Anna Schmidt",
-  "Ms Anna Schmidt", "Mr Peter Müller", or just the name; German degrees are left out.
+* Private address, German: "Frau" / "Herrn" (accusative, as DIN 5008 writes it; a Swiss
+  sender writes "Herr", as the Swiss norm SN 010130 does) on a line of its own, then
+  title (as entered: the address carries every title and degree), first and last name;
+  in the outlet form "Frau Dr. Anna Schmidt" on one line. English: "Dr Anna Schmidt",
+  "Professor Anna Schmidt", "Ms Anna Schmidt", "Mr Peter Müller", or just the name;
+  German degrees are left out.
 * Street line, then postcode and city on one line ("10115 Berlin", "1010 Wien",
   "8001 Zürich"); no country prefix before the postcode (DIN 5008). A missing postcode
   leaves the city alone. Destinations that write the postcode after the place: the UK and
@@ -155,15 +157,22 @@ def _english_honorific(person) -> str:
     return {"female": "Ms", "male": "Mr", "": ""}[_gender(person)]
 
 
-def _name_line(person, lang: str, with_form: bool) -> str:
-    """Title (German: as entered; English: the honorific) and name; `with_form` puts
-    Frau/Herrn before it on the same line (the outlet form)."""
+def _form_of_address(person, sender_country: str) -> str:
+    """Frau / Herrn (Herr from Switzerland) for the German address, "" when unknown."""
+    if not _clean(person.last_name):
+        return ""
+    male = "Herr" if sender_country == "CH" else "Herrn"
+    return {"female": "Frau", "male": male, "": ""}[_gender(person)]
+
+
+def _name_line(person, lang: str, form: str = "") -> str:
+    """Title (German: as entered; English: the honorific) and name, in German after `form`
+    (Frau/Herrn on the same line: the outlet form)."""
     first, last = _clean(person.first_name), _clean(person.last_name)
     if not (first or last):
         return ""
     if lang == "de":
-        form = {"female": "Frau", "male": "Herrn", "": ""}[_gender(person)] if last else ""
-        parts = [form if with_form else "", _clean(person.title), first, last]
+        parts = [form, _clean(person.title), first, last]
     else:
         parts = [_english_honorific(person) if last else "", first, last]
     return " ".join(p for p in parts if p)
@@ -205,23 +214,15 @@ def address_block(person, lang: str, sender_country: str = "DE") -> list[str]:
     """The lines of the address field (DIN 5008), without blank lines."""
     _check(lang)
     sender_country = (sender_country or "DE").upper()
-    lines = []
+    form = _form_of_address(person, sender_country) if lang == "de" else ""
     if _has_address(person):
-        place = person
-        if lang == "de" and _clean(person.last_name) and _gender(person):
-            lines.append("Frau" if _gender(person) == "female" else "Herrn")
-        lines.append(_name_line(person, lang, with_form=False))
-    else:
-        link = _outlet_link(person)
-        if link is None:
-            if lang == "de" and _clean(person.last_name) and _gender(person):
-                lines.append("Frau" if _gender(person) == "female" else "Herrn")
-            lines.append(_name_line(person, lang, with_form=False))
-            return [line for line in lines if line]
+        place, lines = person, [form, _name_line(person, lang)]
+    elif (link := _outlet_link(person)) is not None:
         place = link.outlet
-        lines.append(_clean(place.name))
-        lines.append(_name_line(person, lang, with_form=True))
-        lines.append(_clean(link.department) or _clean(person.department))
+        department = _clean(link.department) or _clean(person.department)
+        lines = [_clean(place.name), _name_line(person, lang, form), department]
+    else:  # nowhere to send it: the name only
+        return [line for line in (form, _name_line(person, lang)) if line]
     country = (_clean(place.country) or sender_country).upper()
     lines.append(_clean(place.street))
     lines.extend(_place_lines(_clean(place.postcode), _clean(place.city), country))

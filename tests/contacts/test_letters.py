@@ -300,6 +300,45 @@ ADDRESSES = [
         },
     ),
     (
+        "CH within CH: Herr, not Herrn",
+        person(
+            gender=M,
+            title="Dr.",
+            first_name="Urs",
+            last_name="Bärtschi",
+            street="Bahnhofstrasse 1",
+            postcode="8001",
+            city="Zürich",
+            country="CH",
+        ),
+        "CH",
+        {
+            "de": ["Herr", "Dr. Urs Bärtschi", "Bahnhofstrasse 1", "8001 Zürich"],
+            "en": ["Dr Urs Bärtschi", "Bahnhofstrasse 1", "8001 Zürich"],
+        },
+    ),
+    (
+        "DE from CH, editorial office",
+        person(gender=M, first_name="Kurt", last_name="Kister", outlet_links=[link(sz)]),
+        "CH",
+        {
+            "de": [
+                "Süddeutsche Zeitung",
+                "Herr Kurt Kister",
+                "Hultschiner Straße 8",
+                "81677 München",
+                "DEUTSCHLAND",
+            ],
+            "en": [
+                "Süddeutsche Zeitung",
+                "Mr Kurt Kister",
+                "Hultschiner Straße 8",
+                "81677 München",
+                "GERMANY",
+            ],
+        },
+    ),
+    (
         "DE from AT",
         person(**anna, street="Unter den Linden 1", postcode="10117", city="Berlin"),
         "AT",
