@@ -26,7 +26,7 @@ from app.audit.models import AuditEntry
 from app.clients.models import FULL
 from app.clients.scoping import ScopeError, require_client
 from app.clients.services import clients_for
-from app.contacts import channels, duplicates, listing
+from app.contacts import channels, duplicates, letters, listing
 from app.contacts import history as contact_history
 from app.contacts.erasure import erase_person
 from app.contacts.models import DIRECTIONS, HISTORY_KINDS, SALUTATIONS, Person, Topic
@@ -279,6 +279,7 @@ def _detail_context(person):
             .limit(500)
             .tuples()
         ],
+        "letters": letters.for_person(person),
     }
 
 

@@ -3,7 +3,8 @@ appears on the screen without touching it."""
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, IntegerField
+from wtforms import BooleanField, IntegerField, SelectField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, NumberRange
 
 from app.settings.services import DEFINITIONS
@@ -14,6 +15,13 @@ def settings_form_class() -> type[FlaskForm]:
     for definition in DEFINITIONS.values():
         if isinstance(definition.default, bool):
             fields[definition.key] = BooleanField(definition.label, description=definition.help)
+        elif definition.choices is not None:
+            fields[definition.key] = SelectField(
+                definition.label,
+                description=definition.help,
+                choices=[SelectChoice(k, v) for k, v in definition.choices().items()],
+                validate_choice=True,
+            )
         else:
             fields[definition.key] = IntegerField(
                 definition.label,

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import json
+import unicodedata
 from dataclasses import dataclass
 
+from babel import Locale
 from flask import g, has_app_context
+from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 
 from app.extensions import db
@@ -20,6 +23,24 @@ class Definition:
     minimum: int | None = None
     maximum: int | None = None
     help: object = ""
+    choices: object = None  # for a text setting: a function giving {value: label}
+
+
+# ISO 3166 codes that are no country (user-assigned, regions, the unknown region)
+_NOT_COUNTRIES = {"EU", "EZ", "QO", "UN", "XA", "XB", "ZZ"}
+
+
+def country_choices() -> dict:
+    """Every country by its two-letter code, named in the current language and sorted by
+    that name."""
+    names = (get_locale() or Locale.parse("en")).territories
+    codes = [c for c in names if len(c) == 2 and c.isalpha() and c not in _NOT_COUNTRIES]
+    return {code: names[code] for code in sorted(codes, key=lambda c: _sort_key(names[c]))}
+
+
+def _sort_key(name: str) -> str:
+    """A sort key that puts Ö with O and É with E (no system locale needed)."""
+    return unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode().casefold()
 
 
 DEFINITIONS = {
@@ -40,6 +61,13 @@ DEFINITIONS = {
         Definition("session_max_hours", _l("Longest session (hours)"), 12, 1, 72),
         Definition("require_second_factor", _l("Second factor required for everyone"), False),
         Definition("named_users", _l("Licensed named users"), 5, 1, 100000),
+        Definition(
+            "organisation_country",
+            _l("Country of the organisation"),
+            "DE",
+            help=_l("Letters to addresses in another country end with the country's name."),
+            choices=country_choices,
+        ),
     ]
 }
 
@@ -77,6 +105,10 @@ def set_value(key: str, value) -> None:
     definition = DEFINITIONS[key]
     if isinstance(definition.default, bool):
         value = bool(value)
+    elif isinstance(definition.default, str):
+        value = str(value or "").strip()
+        if definition.choices is not None and value not in definition.choices():
+            raise SettingError(key)
     else:
         try:
             value = int(value)

@@ -14,7 +14,10 @@ bp = Blueprint("settings", __name__, url_prefix="/admin/settings")
 sections.register(
     "settings.index",
     _l("Security settings"),
-    _l("Password rules, lockout, session lengths, second factor, licensed named users."),
+    _l(
+        "Password rules, lockout, session lengths, second factor, licensed named users, "
+        "the organisation's country."
+    ),
     order=40,
 )
 

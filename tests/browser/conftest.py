@@ -108,6 +108,8 @@ class BrowserProblems:
         self.problems.append(f"page error: {error}")
 
     def on_request_failed(self, request) -> None:
+        if request.failure == "net::ERR_ABORTED":
+            return  # the browser cancelled it because the page navigated on: not a fault
         self.problems.append(f"request failed: {request.method} {request.url}: {request.failure}")
 
     def on_response(self, response) -> None:

@@ -32,6 +32,9 @@ def test_every_setting_is_on_the_screen_with_its_limits(client, login_as):
     for key, definition in DEFINITIONS.items():
         if isinstance(definition.default, bool):
             assert re.search(rf'<input[^>]*id="{key}"[^>]*type="checkbox"', html), key
+        elif definition.choices is not None:
+            select = re.search(rf'<select[^>]*id="{key}"[^>]*>(.*?)</select>', html, re.S).group(1)
+            assert f'<option selected value="{definition.default}">' in select, key
         else:
             tag = re.search(rf'<input[^>]*id="{key}"[^>]*>', html).group(0)
             assert 'type="number"' in tag and f'value="{definition.default}"' in tag
@@ -123,3 +126,35 @@ def test_a_value_refused_by_the_service_answers_422(app, client, login_as, monke
     response = _save(client, app, lockout_minutes="45")
     assert response.status_code == 422
     assert "This value is not allowed." in response.get_data(as_text=True)
+
+
+def test_the_organisation_country_is_a_country_chosen_from_the_list(app, client, login_as):
+    login_as("administrator")
+    html = client.get("/admin/settings/", headers={"Accept-Language": "de"}).get_data(as_text=True)
+    # named in the screen's language, sorted by that name (Ö with O)
+    assert '<option selected value="DE">Deutschland</option>' in html
+    assert html.index(">Oman<") < html.index(">Österreich<") < html.index(">Pakistan<")
+    assert 'value="ZZ"' not in html and 'value="EU"' not in html
+    for value in ("XX", "de", ""):
+        response = _save(client, app, organisation_country=value)
+        assert response.status_code == 422, value
+        assert "Not a valid choice." in response.get_data(as_text=True)
+    with app.app_context():
+        assert get("organisation_country") == "DE"
+    assert _save(client, app, organisation_country="AT").status_code == 302
+    with app.app_context():
+        assert get("organisation_country") == "AT"
+        entry = AuditEntry.get(AuditEntry.action == "setting.update")
+        assert json.loads(entry.changes) == {"organisation_country": ["DE", "AT"]}
+
+
+def test_service_refuses_a_country_that_is_none(app_ctx):
+    import pytest
+
+    from app.settings.services import SettingError, set_value
+
+    for value in ("XX", "EU", "de", None):
+        with pytest.raises(SettingError):
+            set_value("organisation_country", value)
+    set_value("organisation_country", "CH")
+    assert get("organisation_country") == "CH"
