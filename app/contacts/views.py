@@ -45,6 +45,7 @@ from app.contacts.services import (
 )
 from app.htmx import is_partial, render
 from app.outlets.models import OUTLET_TYPES
+from app.outlets.services import links_of_person
 from app.security import signed_in
 
 bp = Blueprint("contacts", __name__, url_prefix="/contacts")
@@ -224,6 +225,7 @@ def _detail_context(person):
         "writable": person.writable_for(current_user),
         "outlet_types": OUTLET_TYPES,
         "origin_labels": ORIGIN_LABELS,
+        "outlet_links": links_of_person(person),  # templates/outlets/_person_outlets.html
     }
 
 
