@@ -10,7 +10,6 @@ from dataclasses import dataclass, field
 from peewee import JOIN, Case, fn
 
 from app import paging
-from app.clients.services import client_id_set
 from app.contacts.models import OutletTopic, PersonOutlet, Topic
 from app.countries import country_choices
 from app.outlets.models import OUTLET_TYPES, Outlet
@@ -76,7 +75,6 @@ class Row:
     outlet: Outlet
     journalists: int = 0
     topics: list = field(default_factory=list)
-    writable: bool = False
 
 
 def visible_topics(user):
@@ -132,7 +130,7 @@ def filtered(user, state: ListState):
     return query.order_by(*order, *name_order, d(Outlet.id) if sort == "name" else Outlet.id)
 
 
-def rows_for(user, outlets) -> list[Row]:
+def rows_for(outlets) -> list[Row]:
     """The rows of the given outlets with their number of journalists and their topics: one
     query for each, whatever the number of outlets."""
     ids = [o.id for o in outlets]
@@ -151,8 +149,7 @@ def rows_for(user, outlets) -> list[Row]:
             .order_by(Topic.name)
         ):
             topics[link.outlet_id].append(link.topic)
-    writable = client_id_set(user, "full")
-    return [Row(o, counts.get(o.id, 0), topics[o.id], o.client_id in writable) for o in outlets]
+    return [Row(o, counts.get(o.id, 0), topics[o.id]) for o in outlets]
 
 
 def page_of(user, state: ListState, size: int = PAGE_SIZE) -> paging.Page:
@@ -161,5 +158,5 @@ def page_of(user, state: ListState, size: int = PAGE_SIZE) -> paging.Page:
         index_pending(user)
     result = paging.page_of(filtered(user, state), state.page, size)
     state.page = result.page
-    result.items = rows_for(user, result.items)
+    result.items = rows_for(result.items)
     return result

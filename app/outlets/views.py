@@ -432,7 +432,9 @@ def link():
 def unlink(link_id: int):
     """Remove a person's link to an outlet (both stay)."""
     link = services.unlink(current_user, link_id)
-    if request.form.get("from") == "person":
+    from_person = request.form.get("from") == "person"
+    if not (from_person and is_htmx()):
+        flash(_("The contact no longer works for this outlet."), "success")
+    if from_person:
         return _person_section(link.person_id)
-    flash(_("The contact no longer works for this outlet."), "success")
     return redirect(url_for("outlets.journalists", outlet_id=link.outlet_id))

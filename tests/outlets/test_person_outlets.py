@@ -110,6 +110,15 @@ def test_link_without_htmx_redirects_to_the_person(app, client, world):
     response = _post(client, "/outlets/links", {"from": "person", "person_id": anna, "q": "zzz"})
     assert response.status_code == 302
     assert "Please choose an outlet." in client.get(f"/contacts/{anna}").get_data(as_text=True)
+    with app.app_context():
+        link = PersonOutlet.get(
+            (PersonOutlet.person == anna) & (PersonOutlet.outlet == world["fach"])
+        )
+    response = _post(client, f"/outlets/links/{link.id}/delete", {"from": "person"})
+    assert response.status_code == 302 and response.headers["Location"] == f"/contacts/{anna}"
+    html = client.get(f"/contacts/{anna}").get_data(as_text=True)
+    assert "The contact no longer works for this outlet." in html
+    assert _linked(app, anna) == ["Süddeutsche Zeitung"]
 
 
 def test_refusals_on_the_person_page(app, client, world):
