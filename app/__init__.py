@@ -126,6 +126,7 @@ def _register_blueprints(app: Flask) -> None:
     from app.clients.views import bp as clients_bp
     from app.contacts.views import bp as contacts_bp
     from app.home.views import bp as home_bp
+    from app.outlets.views import bp as outlets_bp
     from app.settings.views import bp as settings_bp
     from app.status.admin_views import bp as status_admin_bp
     from app.status.views import bp as status_bp
@@ -137,6 +138,7 @@ def _register_blueprints(app: Flask) -> None:
         account_bp,
         home_bp,
         contacts_bp,
+        outlets_bp,
         status_bp,
         users_bp,
         admin_bp,
@@ -150,7 +152,7 @@ def _register_blueprints(app: Flask) -> None:
 
 
 def _init_templates(app: Flask) -> None:
-    from flask_babel import format_datetime, get_locale
+    from flask_babel import format_datetime, format_number, get_locale
 
     from app import htmx
     from app.auth.lockout import is_locked
@@ -163,6 +165,7 @@ def _init_templates(app: Flask) -> None:
         is_partial=htmx.is_partial,
         current_locale=lambda: str(get_locale()),
         format_datetime=format_datetime,
+        format_number=format_number,
         role_labels=ROLE_LABELS,
         is_locked=is_locked,
     )

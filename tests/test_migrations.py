@@ -7,7 +7,7 @@ from app.extensions import make_database
 from app.models import all_models, pending_migrations, schema_revision, upgrade
 from tests.conftest import PG_ADMIN_URL, postgres_database
 
-ENGINE_SPECIFIC_INDEXES = {"person_search_text_gin"}
+ENGINE_SPECIFIC_INDEXES = {"person_search_text_gin", "outlet_search_text_gin"}
 
 
 def _upgrade_empty_database(url):

@@ -11,6 +11,9 @@ way and every word matches as a prefix.
 - PostgreSQL: a GIN index on `to_tsvector('simple', search_text)`, ranked by ts_rank. The
   'simple' configuration is deliberate: names must not be stemmed, and transliteration is
   already done here, so the `unaccent` extension is not needed.
+
+Outlets are searched the same way over `Outlet.search_text` (name, city, region,
+departments, topics) with their own index (`outlet_fts`, migration 0009): `full_text_match`.
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ import re
 import unicodedata
 
 import cologne_phonetics
-from peewee import SQL, Expression, PostgresqlDatabase, Table, fn
+from peewee import SQL, Entity, Expression, PostgresqlDatabase, Table, fn
 
 from app.extensions import db
 
@@ -77,20 +80,29 @@ def matching(query, text: str):
     leaves the query as it is. Scoping stays with the caller (Person.visible_to)."""
     from app.contacts.models import Person
 
+    return full_text_match(query, text, Person.search_text, FTS_TABLE)
+
+
+def full_text_match(query, text: str, field, fts_table: str):
+    """Narrow a SELECT of `field`'s model to the rows whose canonical search text (`field`)
+    matches `text`, best first: on PostgreSQL through the GIN index on
+    `to_tsvector('simple', field)`, on SQLite through the FTS5 table `fts_table` whose rowid
+    is the model's id. Persons and outlets are searched alike (docs/decisions.md D27-O)."""
     words = query_words(text)
     if not words:
         return query
+    model = field.model
     if is_postgres():
-        # The same expression as the GIN index of migration 0006, so the index is used.
-        vector = fn.to_tsvector(SQL("'simple'"), Person.search_text)
+        # The same expression as the GIN index of the migration, so the index is used.
+        vector = fn.to_tsvector(SQL("'simple'"), field)
         tsquery = fn.to_tsquery(SQL("'simple'"), " & ".join(f"{w}:*" for w in words))
         return query.where(Expression(vector, "@@", tsquery)).order_by(
-            fn.ts_rank(vector, tsquery).desc(), Person.id
+            fn.ts_rank(vector, tsquery).desc(), model.id
         )
-    fts = Table(FTS_TABLE, ("rowid", "rank"))
+    fts = Table(fts_table, ("rowid", "rank"))
     expression = " ".join(f'"{w}"*' for w in words)
     return (
-        query.join(fts, on=(fts.rowid == Person.id))
-        .where(SQL("person_fts MATCH ?", [expression]))
-        .order_by(fts.rank, Person.id)
+        query.join(fts, on=(fts.rowid == model.id))
+        .where(Expression(Entity(fts_table), "MATCH", expression))  # the hidden column
+        .order_by(fts.rank, model.id)
     )

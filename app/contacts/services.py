@@ -230,7 +230,7 @@ def create_person(user, client, *, emails=(), outlet_ids=(), topic_names=(), **f
         for outlet in outlets:
             PersonOutlet.create(person=person, outlet=outlet)
         for name in dict.fromkeys(n.strip() for n in topic_names if n and n.strip()):
-            PersonTopic.create(person=person, topic=_topic(user, person.client_id, name))
+            PersonTopic.create(person=person, topic=topic_named(user, person.client_id, name))
         record_create(person, origin="manual", details={"emails": addresses})
         reindex([person.id])
     return Person.get_by_id(person.id)
@@ -341,7 +341,9 @@ def unblock_persons(user, ids) -> int:
     return _set_blocked(user, ids, False)
 
 
-def _topic(user, client_id: int, name: str):
+def topic_named(user, client_id: int, name: str):
+    """The client's topic of that name (in any case), created when missing; shared by
+    persons and outlets (SPEC C3)."""
     topic = (
         Topic.writable_by(user)
         .where((Topic.client == client_id) & (fn.LOWER(Topic.name) == name.lower()))
@@ -350,7 +352,8 @@ def _topic(user, client_id: int, name: str):
     return topic or Topic.create_for(user, client_id, name=name)
 
 
-def _topic_name(name: str) -> str:
+def checked_topic_name(name: str) -> str:
+    """The trimmed name of a topic to add or remove; ContactError if empty or too long."""
     from flask_babel import gettext as _
 
     name = (name or "").strip()
@@ -367,14 +370,14 @@ def tag_persons(user, ids, topic_name: str) -> int:
     """Give the persons a topic (created in each person's client when missing)."""
     from app.audit.services import record
 
-    name = _topic_name(topic_name)
+    name = checked_topic_name(topic_name)
     persons = _writable(user, ids)
     done = 0
     with db.atomic():
         topics = {}
         for person in persons:
             if person.client_id not in topics:
-                topics[person.client_id] = _topic(user, person.client_id, name)
+                topics[person.client_id] = topic_named(user, person.client_id, name)
             topic = topics[person.client_id]
             if PersonTopic.get_or_none(person=person.id, topic=topic.id):
                 continue
@@ -389,7 +392,7 @@ def untag_persons(user, ids, topic_name: str) -> int:
     """Take a topic from the persons."""
     from app.audit.services import record
 
-    name = _topic_name(topic_name)
+    name = checked_topic_name(topic_name)
     persons = _writable(user, ids)
     done = 0
     with db.atomic():

@@ -47,6 +47,7 @@ from app.contacts.services import (
 )
 from app.htmx import is_partial, render
 from app.outlets.models import OUTLET_TYPES
+from app.outlets.services import links_of_person
 from app.security import signed_in
 
 bp = Blueprint("contacts", __name__, url_prefix="/contacts")
@@ -265,7 +266,6 @@ def _detail_context(person):
         "person": person,
         "emails": list(person.emails.order_by(-person.emails.model.is_primary)),
         "phones": list(person.phones),
-        "outlets": [link.outlet for link in person.outlet_links],
         "topics": [link.topic for link in person.topic_links],
         "writable": person.writable_for(current_user),
         "outlet_types": OUTLET_TYPES,
@@ -280,6 +280,7 @@ def _detail_context(person):
             .tuples()
         ],
         "letters": letters.for_person(person),
+        "outlet_links": links_of_person(person),  # templates/outlets/_person_outlets.html
     }
 
 

@@ -19,7 +19,9 @@ OUTLET_TYPES = {
 
 
 class Outlet(ClientScoped):
-    """A medium or organisation that journalists work for."""
+    """A medium or organisation that journalists work for. `search_text` is the canonical
+    text of its name, city, region, departments and topics that the full-text index is
+    built from (app.outlets.services.reindex_outlets keeps it in step; migration 0009)."""
 
     name = CharField(max_length=200, index=True)
     kind = CharField(max_length=16, default="daily")  # a key of OUTLET_TYPES
@@ -40,6 +42,9 @@ class Outlet(ClientScoped):
     origin_row = IntegerField(null=True)
     created_at = DateTimeField(default=utcnow)
     updated_at = DateTimeField(default=utcnow)
+    search_text = TextField(default="")
+
+    AUDIT_EXCLUDE = ("search_text",)
 
     def __str__(self):
         return self.name

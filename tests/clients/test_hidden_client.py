@@ -11,8 +11,17 @@ import re
 
 import pytest
 
-from app.contacts.models import HistoryEntry, Person, PersonEmail
+from app.contacts.models import (
+    HistoryEntry,
+    OutletTopic,
+    Person,
+    PersonEmail,
+    PersonOutlet,
+    Topic,
+)
 from app.contacts.services import reindex
+from app.outlets.models import Outlet, OutletDepartment
+from app.outlets.services import reindex_outlets
 from app.security import PERMISSIONS
 from tests import factories
 from tests.clients.notes import Note
@@ -20,17 +29,19 @@ from tests.clients.notes import Note
 HIDDEN_CLIENT = ("Verborgene Geheimkunde AG", "Streng vertraulicher Geschäftsbereich")
 HIDDEN_NOTE = ("Projekt Morgenröte", "kontakt@geheimkunde.example")
 HIDDEN_PERSON = ("Hannelore", "Verborgenheit", "hannelore@geheimkunde.example")
+HIDDEN_OUTLET = ("Geheimer Anzeiger", "Tarnressort", "Schattenthema")
 VISIBLE_CLIENT = "Sichtbar GmbH"
 ARGUMENT = re.compile(r"<(?:(\w+)(?:\([^)]*\))?:)?(\w+)>")
 
 
-def hidden_ids(hidden, note, person, entry) -> dict[str, int]:
+def hidden_ids(hidden, note, person, entry, outlet) -> dict[str, int]:
     """URL argument → the id of the hidden client's record of that kind."""
     return {
         "client_id": hidden.id,
         "note_id": note.id,
         "person_id": person.id,
         "entry_id": entry.id,
+        "outlet_id": outlet.id,
     }
 
 
@@ -65,9 +76,15 @@ def test_a_hidden_client_appears_nowhere(app, client, login_as, notes, role):
         PersonEmail.create(person=twin, address=HIDDEN_PERSON[2], is_primary=True)
         entry = HistoryEntry.create(person=person, kind="note", subject=HIDDEN_NOTE[0])
         Person.create(client=visible, first_name="Sichtbar", last_name="Kontaktperson")
+        outlet = Outlet.create(client=hidden, name=HIDDEN_OUTLET[0])
+        OutletDepartment.create(outlet=outlet, name=HIDDEN_OUTLET[1])
+        OutletTopic.create(outlet=outlet, topic=Topic.create(client=hidden, name=HIDDEN_OUTLET[2]))
+        PersonOutlet.create(outlet=outlet, person=person, position="Tarnposition")
+        Outlet.create(client=visible, name="Sichtbarer Bote")
         reindex(p.id for p in Person.select())
-    secrets = [*HIDDEN_CLIENT, *HIDDEN_NOTE, *HIDDEN_PERSON[1:]]
-    ids = hidden_ids(hidden, note, person, entry)
+        reindex_outlets(o.id for o in Outlet.select())
+    secrets = [*HIDDEN_CLIENT, *HIDDEN_NOTE, *HIDDEN_PERSON[1:], *HIDDEN_OUTLET, "Tarnposition"]
+    ids = hidden_ids(hidden, note, person, entry, outlet)
 
     crawled, found_ok = [], 0
     for rule in app.url_map.iter_rules():
@@ -102,3 +119,7 @@ def test_a_hidden_client_appears_nowhere(app, client, login_as, notes, role):
     contacts = client.get("/contacts/?q=verborgenheit").get_data(as_text=True)
     assert "Verborgenheit" not in contacts
     assert "Kontaktperson" in client.get("/contacts/").get_data(as_text=True)
+    for query in ("", "?q=geheimer", "?q=tarnressort", "?q=schattenthema"):
+        outlets = client.get(f"/outlets/{query}").get_data(as_text=True)
+        assert "Geheimer Anzeiger" not in outlets
+    assert "Sichtbarer Bote" in client.get("/outlets/").get_data(as_text=True)
