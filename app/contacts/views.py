@@ -68,6 +68,9 @@ ACTION_LABELS = {
     "person.merged": _l("Merged into another contact"),
     "person.not_duplicate": _l("Marked as not a duplicate"),
     "person.erase": _l("Erased"),
+    "person.outlet_link": _l("Now works for"),
+    "person.outlet_link_update": _l("Position at the outlet changed"),
+    "person.outlet_unlink": _l("No longer works for"),
 }
 ORIGIN_LABELS = {
     "manual": _l("entered by hand"),

@@ -459,7 +459,17 @@ def _link_fields(position: str, department: str) -> dict:
 
 
 def _person_details(person) -> dict:
-    return {"person_id": person.id, "person": person.full_name}
+    """What an outlet's audit entry says about a person: the id only, never the name, so
+    that erasing the person (C9) leaves nothing personal in the outlet's trail; the
+    history screen looks the name up while the person exists."""
+    return {"person_id": person.id}
+
+
+def _record_on_person(action: str, person, outlet, **details) -> None:
+    """The same event in the person's own trail (their History tab; blanked on erasure)."""
+    from app.audit.services import record
+
+    record(action, person, details={"outlet_id": outlet.id, "outlet": outlet.name, **details})
 
 
 def link_person(user, outlet, person, position: str = "", department: str = ""):
@@ -483,6 +493,7 @@ def link_person(user, outlet, person, position: str = "", department: str = ""):
         if link is None:
             link = PersonOutlet.create(person=person.id, outlet=outlet.id, **values)
             record("outlet.link", outlet, details={**details, **values})
+            _record_on_person("person.outlet_link", person, outlet, **values)
             reindex([person.id])
             return link, True
         changes = changes_between(
@@ -491,6 +502,7 @@ def link_person(user, outlet, person, position: str = "", department: str = ""):
         if changes:
             PersonOutlet.update(**values).where(PersonOutlet.id == link.id).execute()
             record("outlet.link_update", outlet, changes=changes, details=details)
+            _record_on_person("person.outlet_link_update", person, outlet, **values)
     return PersonOutlet.get_by_id(link.id), False
 
 
@@ -513,6 +525,7 @@ def unlink(user, link_id) -> PersonOutlet:
     with db.atomic():
         link.delete_instance()
         record("outlet.unlink", outlet, details=_person_details(person))
+        _record_on_person("person.outlet_unlink", person, outlet)
         reindex([person.id])
     return link
 

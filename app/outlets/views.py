@@ -230,9 +230,17 @@ def history(outlet_id: int):
         .order_by(AuditEntry.seq.desc())
         .limit(200)
     ]
+    linked = {d.get("person_id") for _, _, d in entries if d.get("person_id")}
+    person_names = {
+        p.id: p.full_name
+        for p in Person.visible_to(current_user).where(
+            Person.id.in_(list(linked)) & Person.erased_at.is_null()
+        )
+    }
     return render_template(
         "outlets/detail.html",
         entries=entries,
+        person_names=person_names,
         action_labels=ACTION_LABELS,
         field_labels=FIELD_LABELS,
         **_detail_context(outlet, "history"),

@@ -123,6 +123,14 @@ def test_erasure_leaves_a_tombstone_without_personal_data(app, client, world):
     anna = world["anna"]
     _post(client, f"/contacts/{anna}", {"last_name": "Müller", "city": "Augsburg"})
     _post(client, f"/contacts/{anna}/block", {"reason": "Widerspruch per Telefon"})
+    with app.app_context():
+        radio = Outlet.get(Outlet.name == "Radio Wien")
+    linked = _post(
+        client,
+        "/outlets/links",
+        {"outlet_id": radio.id, "person_id": anna, "position": "Korrespondentin"},
+    )
+    assert linked.status_code == 302
     assert "Type the last name" in client.get(f"/contacts/{anna}/erase").get_data(as_text=True)
     wrong = _post(client, f"/contacts/{anna}/erase", {"confirm": "Mueller"})
     assert wrong.status_code == 422
@@ -138,6 +146,11 @@ def test_erasure_leaves_a_tombstone_without_personal_data(app, client, world):
         text = json.dumps([[e.target_label, e.changes, e.details] for e in trail])
         for personal in ("Müller", "Anna", "Augsburg", "sz.example", "Widerspruch", "München"):
             assert personal not in text, personal
+        everything = json.dumps(
+            [[e.target_label, e.changes, e.details] for e in AuditEntry.select()]
+        )
+        for personal in ("Anna Müller", "Augsburg", "anna.mueller@sz.example", "Widerspruch"):
+            assert personal not in everything, f"{personal} left in the trail of another record"
         tombstone = [e for e in trail if e.action == "person.erase"]
         assert len(tombstone) == 1 and tombstone[0].target_label == ""
         assert verify().ok, "the chain still verifies after the blanking"
@@ -148,6 +161,8 @@ def test_erasure_leaves_a_tombstone_without_personal_data(app, client, world):
     assert "was erased on" in page and "Anna" not in page
     audit = client.get(f"/contacts/{anna}/erase")
     assert "was erased on" in audit.get_data(as_text=True)
+    outlet_history = client.get(f"/outlets/{radio.id}/history").get_data(as_text=True)
+    assert "Journalist added: a contact no longer shown" in outlet_history
     # nothing brings data back into the tombstone
     for path, data in [
         (f"/contacts/{anna}", {"last_name": "Müller"}),
