@@ -126,6 +126,7 @@ def _register_blueprints(app: Flask) -> None:
     from app.clients.views import bp as clients_bp
     from app.contacts.views import bp as contacts_bp
     from app.home.views import bp as home_bp
+    from app.lists.views import bp as lists_bp
     from app.outlets.views import bp as outlets_bp
     from app.settings.views import bp as settings_bp
     from app.status.admin_views import bp as status_admin_bp
@@ -138,6 +139,7 @@ def _register_blueprints(app: Flask) -> None:
         account_bp,
         home_bp,
         contacts_bp,
+        lists_bp,
         outlets_bp,
         status_bp,
         users_bp,

@@ -61,6 +61,7 @@ def all_models() -> list[type[BaseModel]]:
         PersonTopic,
         Topic,
     )
+    from app.lists.models import DistributionList, ListMember
     from app.outlets.models import Outlet, OutletDepartment
     from app.settings.models import Setting
     from app.users.models import User
@@ -90,6 +91,8 @@ def all_models() -> list[type[BaseModel]]:
         OutletTopic,
         HistoryEntry,
         NotDuplicate,
+        DistributionList,
+        ListMember,
     ]
 
 

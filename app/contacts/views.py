@@ -46,6 +46,8 @@ from app.contacts.services import (
     update_person,
 )
 from app.htmx import is_partial, render
+from app.lists.models import DistributionList
+from app.lists.services import ListError, add_members, lists_of_person, static_lists_for
 from app.outlets.models import OUTLET_TYPES
 from app.outlets.services import links_of_person
 from app.security import signed_in
@@ -53,7 +55,7 @@ from app.security import signed_in
 bp = Blueprint("contacts", __name__, url_prefix="/contacts")
 nav.register("contacts.index", _l("Contacts"), order=10, prefix="/contacts")
 
-BULK_ACTIONS = ("tag", "untag", "block", "unblock", "delete")
+BULK_ACTIONS = ("tag", "untag", "list", "block", "unblock", "delete")
 ACTION_LABELS = {
     "person.create": _l("Created"),
     "person.update": _l("Changed"),
@@ -124,6 +126,12 @@ def _list_context(state=None):
         "languages": listing.LANGUAGE_NAMES,
         "list_url": lambda **changes: url_for("contacts.index", **state.params(**changes)),
         "can_write": bool(clients_for(current_user, FULL).count()),
+        "static_lists": list(
+            DistributionList.writable_by(current_user, DistributionList.id, DistributionList.name)
+            .where(DistributionList.kind == "static")
+            .order_by(DistributionList.name)
+        ),
+        "may_manage_lists": current_user.may_manage_lists,
     }
 
 
@@ -175,6 +183,12 @@ def bulk():
         if action == "tag":
             done = tag_persons(current_user, ids, request.form.get("topic", ""))
             flash(_("Topic given to %(n)d contacts.", n=done), "success")
+        elif action == "list":
+            list_id = request.form.get("list_id", "")
+            if not list_id.isdigit():
+                raise ContactError({"list": _("Please choose a list.")})
+            done = add_members(current_user, int(list_id), ids)
+            flash(_("%(n)d contacts added to the list.", n=done), "success")
         elif action == "untag":
             done = untag_persons(current_user, ids, request.form.get("topic", ""))
             flash(_("Topic taken from %(n)d contacts.", n=done), "success")
@@ -187,7 +201,7 @@ def bulk():
         else:
             done = delete_persons(current_user, ids)
             flash(_("%(n)d contacts deleted.", n=done), "success")
-    except ContactError as exc:
+    except (ContactError, ListError) as exc:
         for message in exc.messages:
             flash(message, "error")
     return redirect(back)
@@ -283,6 +297,12 @@ def _detail_context(person):
             .tuples()
         ],
         "letters": letters.for_person(person),
+        "person_lists": lists_of_person(current_user, person),
+        "addable_lists": [
+            lst
+            for lst in static_lists_for(current_user, person.client_id)
+            if lst.id not in {x.id for x in lists_of_person(current_user, person)}
+        ],
         "outlet_links": links_of_person(person),  # templates/outlets/_person_outlets.html
     }
 

@@ -20,6 +20,7 @@ from app.contacts.models import (
     Topic,
 )
 from app.contacts.services import reindex
+from app.lists.models import DistributionList, ListMember
 from app.outlets.models import Outlet, OutletDepartment
 from app.outlets.services import reindex_outlets
 from app.security import PERMISSIONS
@@ -31,10 +32,11 @@ HIDDEN_NOTE = ("Projekt Morgenröte", "kontakt@geheimkunde.example")
 HIDDEN_PERSON = ("Hannelore", "Verborgenheit", "hannelore@geheimkunde.example")
 HIDDEN_OUTLET = ("Geheimer Anzeiger", "Tarnressort", "Schattenthema")
 VISIBLE_CLIENT = "Sichtbar GmbH"
+HIDDEN_LIST = "Vertraulicher Presseverteiler"
 ARGUMENT = re.compile(r"<(?:(\w+)(?:\([^)]*\))?:)?(\w+)>")
 
 
-def hidden_ids(hidden, note, person, entry, outlet) -> dict[str, int]:
+def hidden_ids(hidden, note, person, entry, outlet, hidden_list) -> dict[str, int]:
     """URL argument → the id of the hidden client's record of that kind."""
     return {
         "client_id": hidden.id,
@@ -42,6 +44,7 @@ def hidden_ids(hidden, note, person, entry, outlet) -> dict[str, int]:
         "person_id": person.id,
         "entry_id": entry.id,
         "outlet_id": outlet.id,
+        "list_id": hidden_list.id,
     }
 
 
@@ -83,8 +86,17 @@ def test_a_hidden_client_appears_nowhere(app, client, login_as, notes, role):
         Outlet.create(client=visible, name="Sichtbarer Bote")
         reindex(p.id for p in Person.select())
         reindex_outlets(o.id for o in Outlet.select())
-    secrets = [*HIDDEN_CLIENT, *HIDDEN_NOTE, *HIDDEN_PERSON[1:], *HIDDEN_OUTLET, "Tarnposition"]
-    ids = hidden_ids(hidden, note, person, entry, outlet)
+        hidden_list = DistributionList.create(client=hidden, name=HIDDEN_LIST)
+        ListMember.create(distribution_list=hidden_list, person=person)
+    secrets = [
+        *HIDDEN_CLIENT,
+        *HIDDEN_NOTE,
+        *HIDDEN_PERSON[1:],
+        *HIDDEN_OUTLET,
+        "Tarnposition",
+        HIDDEN_LIST,
+    ]
+    ids = hidden_ids(hidden, note, person, entry, outlet, hidden_list)
 
     crawled, found_ok = [], 0
     for rule in app.url_map.iter_rules():

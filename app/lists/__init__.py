@@ -1,0 +1,1 @@
+"""Distribution lists (SPEC L1)."""
