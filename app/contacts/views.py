@@ -215,12 +215,18 @@ def new():
 
 
 def _detail_context(person):
+    from app.contacts.models import Topic
+    from app.outlets.models import Outlet
+
+    # outlets and topics with their links in one query each (no query per link)
+    outlet_links = person.outlet_links.select_extend(Outlet).join(Outlet).order_by(Outlet.name)
+    topic_links = person.topic_links.select_extend(Topic).join(Topic).order_by(Topic.name)
     return {
         "person": person,
         "emails": list(person.emails.order_by(-person.emails.model.is_primary)),
         "phones": list(person.phones),
-        "outlets": [link.outlet for link in person.outlet_links],
-        "topics": [link.topic for link in person.topic_links],
+        "outlets": [link.outlet for link in outlet_links],
+        "topics": [link.topic for link in topic_links],
         "writable": person.writable_for(current_user),
         "outlet_types": OUTLET_TYPES,
         "origin_labels": ORIGIN_LABELS,
