@@ -17,6 +17,7 @@ from __future__ import annotations
 import io
 import random
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass
 from itertools import chain
 
@@ -382,9 +383,11 @@ def generate(clients, persons: int, seed: int = 1) -> ContactsReport:
         return report
     with db.atomic():
         report.topics, topics_of = _topics(clients)
-        outlets_of, report.outlets = _outlets(rng, clients, max(1, persons // 10), topics_of)
-        _persons(rng, clients, persons, topics_of, outlets_of)
+        with _indexes_set_aside(BULK_MODELS):
+            outlets_of, report.outlets = _outlets(rng, clients, max(1, persons // 10), topics_of)
+            _persons(rng, clients, persons, topics_of, outlets_of)
         _fix_sequences([Topic, Outlet, Person])
+        _analyse()
     report.persons = persons
     report.seconds = time.perf_counter() - started
     return report
@@ -694,6 +697,60 @@ def _person_rows(rng, clients, count, next_id, topics_of, outlets_of):
         yield rows, email_rows, phone_rows, outlet_rows, topic_rows
 
 
+BULK_MODELS = (
+    Outlet,
+    OutletDepartment,
+    OutletTopic,
+    Person,
+    PersonEmail,
+    PersonPhone,
+    PersonOutlet,
+    PersonTopic,
+)
+
+
+@contextmanager
+def _indexes_set_aside(models):
+    """Into empty tables, rows go faster without their secondary indexes, which are then
+    built once, sorted, from the stored definitions (SQLite's sqlite_master, PostgreSQL's
+    pg_indexes: exactly as migrated, the full-text GIN index included). Unique indexes are
+    checked when they are built. All inside the caller's transaction: on an error nothing
+    is lost. With rows present the indexes stay (rebuilding them would cost more)."""
+    from playhouse.migrate import migrate
+
+    tables = [model._meta.table_name for model in models]
+    if any(model.select().exists() for model in models):
+        yield
+        return
+    if isinstance(db.obj, PostgresqlDatabase):
+        from playhouse.migrate import PostgresqlMigrator as Migrator
+
+        indexes = db.execute_sql(
+            "SELECT i.tablename, i.indexname, i.indexdef FROM pg_indexes i "
+            "WHERE i.schemaname = current_schema() AND i.tablename = ANY(%s) "
+            "AND NOT EXISTS (SELECT 1 FROM pg_constraint c "
+            "WHERE c.conname = i.indexname AND c.connamespace = "
+            "(SELECT oid FROM pg_namespace WHERE nspname = i.schemaname))",
+            (tables,),
+        ).fetchall()
+    else:
+        from playhouse.migrate import SqliteMigrator as Migrator
+
+        indexes = [
+            row
+            for row in db.execute_sql(
+                "SELECT tbl_name, name, sql FROM sqlite_master "
+                "WHERE type = 'index' AND sql IS NOT NULL"
+            ).fetchall()
+            if row[0] in tables
+        ]
+    migrator = Migrator(db.obj)
+    migrate(*(migrator.drop_index(table, name) for table, name, _ in indexes))
+    yield
+    for _, _, definition in indexes:
+        db.execute_sql(definition)
+
+
 class _bulk_person_load:  # noqa: N801 (used as a context manager)
     """On SQLite, the full-text index of `person` (migration 0006) is kept in step by
     triggers, one index insert per row. For a bulk load the insert trigger is set aside
@@ -726,6 +783,19 @@ class _bulk_person_load:  # noqa: N801 (used as a context manager)
         )
         db.execute_sql(self.definition)
         return False
+
+
+def _analyse() -> None:
+    """A bulk load ends with fresh planner statistics: without them both engines pick the
+    index of the client filter for the contacts screen and sort every person for a page
+    (SQLite has none until ANALYZE runs; PostgreSQL's autovacuum comes later). On SQLite an
+    approximate analysis (a sample per index) is enough for the planner and much faster."""
+    if isinstance(db.obj, PostgresqlDatabase):
+        db.execute_sql("ANALYZE")
+        return
+    db.execute_sql("PRAGMA analysis_limit = 1000")
+    db.execute_sql("ANALYZE")
+    db.execute_sql("PRAGMA analysis_limit = 0")
 
 
 def _fix_sequences(models) -> None:
