@@ -111,8 +111,8 @@ CITIES = [
 REGIONS = {
     "DE": ["Rhein-Neckar", "Ostsee", "Schwarzwald", "Allgäu", "Weser-Ems", "Lausitz", "Eifel",
            "Bodensee", "Oberpfalz", "Sauerland", "Rhein-Main", "Havelland"],
-    "AT": ["Mühlviertel", "Salzkammergut", "Wachau", "Pinzgau", "Waldviertel", "Steirer",
-           "Tiroler", "Burgenland"],
+    "AT": ["Mühlviertel", "Salzkammergut", "Wachau", "Pinzgau", "Waldviertel", "Steiermark",
+           "Tirol", "Burgenland", "Innviertel", "Vorarlberg"],
     "CH": ["Emmental", "Oberland", "Zürichsee", "Seetal", "Linth", "Engadin", "Thurgau"],
 }  # fmt: skip
 STREETS = {
@@ -175,7 +175,7 @@ NOTES = [
 # {region} a region of the country, {topic} a topic, {paper} a masthead word
 KINDS = [
     ("daily", 26, ["{adj} {paper}", "{adj} {paper}", "{region}-Zeitung", "{region} {paper}",
-                   "Neue {adj} {paper}", "{adj} Tages-Anzeiger", "{paper}"]),
+                   "Neue {adj} {paper}", "{adj} Tages-Anzeiger"]),
     ("weekly", 10, ["{adj} Wochenblatt", "{adj} Wochenspiegel", "{region}-Woche",
                     "Die {adj} Woche", "{adj} Stadtanzeiger"]),
     ("magazine", 14, ["{topic}-Magazin", "{topic} heute", "Das {topic}-Journal",
@@ -363,15 +363,30 @@ def _outlet_names(rng, cities_of, count):
             paper=rng.choice(PAPERS),
         )
         if name in taken:
-            for edition in rng.sample(EDITIONS, len(EDITIONS)):
-                if f"{name} – Ausgabe {edition}" not in taken:
-                    name = f"{name} – Ausgabe {edition}"
-                    break
-            else:
-                name = f"{name} ({n})"
+            name = _variant(rng, name, kind, country, cities_of, taken) or f"{name} ({n})"
         taken.add(name)
         result.append((name, kind, city))
     return result
+
+
+def _variant(rng, name, kind, country, cities_of, taken):
+    """A free variant of a taken name: a paper's local edition ("… – Ausgabe Nord",
+    "… – Ausgabe Graz"), any other medium's city or region ("Radio Tirol Innsbruck")."""
+    places = sorted({city.name.split(" am ")[0].split(" im ")[0] for city in cities_of[country]})
+    named_after_a_city = any(place in name for place in places)
+    places = [place for place in places if place not in name]
+    editions = [f"{name} – Ausgabe {place}" for place in EDITIONS + places]
+    local = [f"{name} {place}" for place in places]
+    if kind not in ("daily", "weekly"):
+        editions = [f"{name} – {place}" for place in EDITIONS]
+        if named_after_a_city:
+            local = []  # "Radio Bern" does not become "Radio Bern Basel"
+    first, then = (editions, local) if kind in ("daily", "weekly") else (local, editions)
+    more = [f"{name} {word}" for word in ("plus", "extra", "aktuell", "regional", "24", "live")]
+    for candidate in rng.sample(first, len(first)) + rng.sample(then, len(then)) + more:
+        if candidate not in taken:
+            return candidate
+    return None
 
 
 def generate(clients, persons: int, seed: int = 1) -> ContactsReport:
