@@ -141,11 +141,14 @@ def test_addresses_and_numbers(app_ctx):
 
 def test_the_full_text_index_stays_in_step(app_ctx):
     """SQLite: the insert trigger is set aside during the load and put back as it was;
-    both the generated persons and one created afterwards are found."""
+    the secondary indexes (on PostgreSQL the GIN index too) are rebuilt as they were; the
+    generated persons and one created afterwards are found."""
     clients = [factories.new_client("Alpha AG")]
-    triggers = _triggers()
+    triggers, indexes = _triggers(), _indexes()
+    assert len(indexes) > 15
     generate(clients, 200, seed=4)
     assert _triggers() == triggers
+    assert _indexes() == indexes
     user, _ = factories.user()
     factories.grant(user, clients[0], "full")
     create_person(user, clients[0], first_name="Zoë", last_name="Quaßnigk", city="Köln")
@@ -155,6 +158,32 @@ def test_the_full_text_index_stays_in_step(app_ctx):
     assert sample.id in {p.id for p in found}
     # the sequences moved past the explicit ids: a new person gets a fresh id
     assert Person.select().count() == 201
+
+
+def _indexes():
+    if backend() == "sqlite":
+        sql = "SELECT name, sql FROM sqlite_master WHERE type = 'index' ORDER BY name"
+    else:
+        sql = (
+            "SELECT indexname, indexdef FROM pg_indexes "
+            "WHERE schemaname = current_schema() ORDER BY indexname"
+        )
+    return db.execute_sql(sql).fetchall()
+
+
+def test_indexes_stay_when_the_tables_hold_rows(app_ctx):
+    """A second load goes into tables with rows: the indexes are kept (not rebuilt) and
+    the search finds old and new persons alike."""
+    clients = [factories.new_client("Alpha AG")]
+    generate(clients, 100, seed=1)
+    indexes = _indexes()
+    generate(clients, 100, seed=2)
+    assert _indexes() == indexes and Person.select().count() == 200
+    user, _ = factories.user()
+    factories.grant(user, clients[0], "read")
+    assert reindex([p.id for p in Person.select(Person.id)]) == 0
+    found = {p.id for p in matching(Person.visible_to(user), "example")}
+    assert len(found) == PersonEmail.select(PersonEmail.person).distinct().count()
 
 
 def _triggers():
