@@ -6,10 +6,12 @@ How it is fast (decision D27-S): every person is a tuple built from precomputed 
 (names, cities with their streets and postcodes, outlets with their domains), and its
 search text is joined from the canonical forms of those pool entries, each computed once
 (`_canon`), instead of canonicalising every person's whole text. The rows go to the
-database in one transaction: on SQLite with the driver's `executemany` in large batches,
-the full-text triggers of `person` set aside and the new rows indexed with one
-`INSERT … SELECT` at the end; on PostgreSQL with `COPY … FROM STDIN`. The result is the
-same as through the services: tests compare the search text with `reindex`.
+database in one transaction, 10,000 persons at a time: on SQLite with the driver's
+`executemany` of 100-row INSERTs, the full-text insert trigger of `person` set aside and
+the new rows indexed with one `INSERT … SELECT` at the end; on PostgreSQL with
+`COPY … FROM STDIN`. Into empty tables the secondary indexes are built after the load.
+The load ends with ANALYZE. The result is the same as through the services: tests compare
+the search text with `reindex`.
 """
 
 from __future__ import annotations
