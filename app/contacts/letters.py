@@ -238,14 +238,28 @@ def letter_head(person, lang: str, sender_country: str = "DE") -> str:
     return f"{block}\n\n{greeting}" if block else greeting
 
 
-def for_person(person) -> list[dict]:
+class _WithLinks:
+    """A person whose outlet links (with their outlets) are loaded once, so that building
+    both letter heads runs no query per link."""
+
+    def __init__(self, person, links):
+        self._person, self.outlet_links = person, list(links)
+
+    def __getattr__(self, name):
+        return getattr(self._person, name)
+
+
+def for_person(person, outlet_links=None) -> list[dict]:
     """The person page's letter panel: German and English, the person's language first,
     each with its address lines, salutation and the text to copy. The sender's country is
-    the run-time setting `organisation_country`."""
+    the run-time setting `organisation_country`. `outlet_links`: the person's links with
+    their outlets already loaded (the page has them); else they are loaded here."""
     from app.contacts.listing import LANGUAGE_NAMES
+    from app.outlets.services import links_of_person
     from app.settings.services import get
 
     sender = get("organisation_country")
+    person = _WithLinks(person, links_of_person(person) if outlet_links is None else outlet_links)
     order = ("en", "de") if person.language == "en" else ("de", "en")
     return [
         {

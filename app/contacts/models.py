@@ -66,6 +66,10 @@ class Person(ClientScoped):
 
     AUDIT_EXCLUDE = ("search_text", "name_key")
 
+    class Meta:
+        # the contacts screen's default order, read from the index (migration 0008)
+        indexes = ((("last_name", "first_name", "id"), False),)
+
     @property
     def full_name(self) -> str:
         return " ".join(p for p in (self.title, self.first_name, self.last_name) if p)

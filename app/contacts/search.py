@@ -87,7 +87,7 @@ def full_text_match(query, text: str, field, fts_table: str):
     """Narrow a SELECT of `field`'s model to the rows whose canonical search text (`field`)
     matches `text`, best first: on PostgreSQL through the GIN index on
     `to_tsvector('simple', field)`, on SQLite through the FTS5 table `fts_table` whose rowid
-    is the model's id. Persons and outlets are searched alike (docs/decisions.md D27-O)."""
+    is the model's id. Persons and outlets are searched alike (docs/decisions.md D32)."""
     words = query_words(text)
     if not words:
         return query

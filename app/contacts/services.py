@@ -42,25 +42,29 @@ def _grouped(query) -> defaultdict:
 
 def reindex(person_ids) -> int:
     """Recompute `search_text` and `name_key` of the given persons with a fixed number of
-    queries per batch (no query per person); returns how many were updated."""
+    queries per batch (no query per person); returns how many were updated. Linked names
+    are taken in the order they were added (by id), so the text does not depend on a query
+    plan."""
     ids = list(person_ids)
     done = 0
     for start in range(0, len(ids), BATCH):
         chunk = ids[start : start + BATCH]
         emails = _grouped(
-            PersonEmail.select(PersonEmail.person, PersonEmail.address).where(
-                PersonEmail.person.in_(chunk)
-            )
+            PersonEmail.select(PersonEmail.person, PersonEmail.address)
+            .where(PersonEmail.person.in_(chunk))
+            .order_by(PersonEmail.id)
         )
         outlets = _grouped(
             PersonOutlet.select(PersonOutlet.person, Outlet.name)
             .join(Outlet)
             .where(PersonOutlet.person.in_(chunk))
+            .order_by(PersonOutlet.id)
         )
         topics = _grouped(
             PersonTopic.select(PersonTopic.person, Topic.name)
             .join(Topic)
             .where(PersonTopic.person.in_(chunk))
+            .order_by(PersonTopic.id)
         )
         with db.atomic():
             for person in Person.select().where(Person.id.in_(chunk)):

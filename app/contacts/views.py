@@ -279,11 +279,15 @@ def new():
 
 
 def _detail_context(person):
+    # topics with their links in one query (no query per link); the outlets come with
+    # links_of_person
+    outlet_links = links_of_person(person)  # with their outlets, one query
+    topic_links = person.topic_links.select_extend(Topic).join(Topic).order_by(Topic.name)
     return {
         "person": person,
         "emails": list(person.emails.order_by(-person.emails.model.is_primary)),
         "phones": list(person.phones),
-        "topics": [link.topic for link in person.topic_links],
+        "topics": [link.topic for link in topic_links],
         "writable": person.writable_for(current_user),
         "outlet_types": OUTLET_TYPES,
         "origin_labels": ORIGIN_LABELS,
@@ -296,14 +300,10 @@ def _detail_context(person):
             .limit(500)
             .tuples()
         ],
-        "letters": letters.for_person(person),
-        "person_lists": lists_of_person(current_user, person),
-        "addable_lists": [
-            lst
-            for lst in static_lists_for(current_user, person.client_id)
-            if lst.id not in {x.id for x in lists_of_person(current_user, person)}
-        ],
-        "outlet_links": links_of_person(person),  # templates/outlets/_person_outlets.html
+        "letters": letters.for_person(person, outlet_links),
+        "person_lists": lists_of_person(current_user, person),  # static lists it is on
+        "addable_lists": static_lists_for(current_user, person.client_id, exclude=person),
+        "outlet_links": outlet_links,  # templates/outlets/_person_outlets.html
     }
 
 

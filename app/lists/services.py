@@ -269,10 +269,13 @@ def lists_of_person(user, person) -> list[DistributionList]:
     )
 
 
-def static_lists_for(user, client_id) -> list[DistributionList]:
-    """The static lists of a client the user may add members to."""
-    return list(
-        DistributionList.writable_by(user)
-        .where((DistributionList.client == client_id) & (DistributionList.kind == "static"))
-        .order_by(DistributionList.name)
+def static_lists_for(user, client_id, exclude=None) -> list[DistributionList]:
+    """The static lists of a client the user may add members to (without those the person
+    `exclude` is on already)."""
+    query = DistributionList.writable_by(user).where(
+        (DistributionList.client == client_id) & (DistributionList.kind == "static")
     )
+    if exclude is not None:
+        on = ListMember.select(ListMember.distribution_list).where(ListMember.person == exclude.id)
+        query = query.where(DistributionList.id.not_in(on))
+    return list(query.order_by(DistributionList.name))

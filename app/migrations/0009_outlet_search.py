@@ -1,5 +1,5 @@
 """Search over media outlets (SPEC C2, C4): a canonical search text per outlet with its
-full-text index, built like the persons' one of migration 0006 (docs/decisions.md D27-O).
+full-text index, built like the persons' one of migration 0006 (docs/decisions.md D32).
 Existing outlets get their text on the first search of the outlets screen."""
 
 from peewee import PostgresqlDatabase, TextField

@@ -61,7 +61,7 @@ class OutletError(ContactError):
     to its translated message."""
 
 
-# --- the search text (D27-O) -------------------------------------------------------------
+# --- the search text (D32) -------------------------------------------------------------
 
 
 def outlet_search_text(fields: dict, departments=(), topics=()) -> str:
