@@ -52,14 +52,15 @@ class ListState:
     topic: str = ""
     language: str = ""
     blocked: str = "all"
+    list: str = ""  # a static distribution list's id (L1)
     sort: str = ""  # "" = relevance with a search, name without
     dir: str = "asc"
     page: int = 1
 
-    KEYS = ("q", "kind", "country", "topic", "language", "blocked", "sort", "dir", "page")
+    KEYS = ("q", "kind", "country", "topic", "language", "blocked", "list", "sort", "dir", "page")
 
     @classmethod
-    def from_args(cls, args, topic_ids: set[int]) -> ListState:
+    def from_args(cls, args, topic_ids: set[int], list_ids=frozenset()) -> ListState:
         state = cls(q=(args.get("q") or "").strip()[:200])
         if args.get("kind") in OUTLET_TYPES:
             state.kind = args["kind"]
@@ -69,6 +70,9 @@ class ListState:
         topic = args.get("topic") or ""
         if topic.isdigit() and int(topic) in topic_ids:
             state.topic = topic
+        wanted_list = args.get("list") or ""
+        if wanted_list.isdigit() and int(wanted_list) in list_ids:
+            state.list = wanted_list
         if args.get("language") in LANGUAGE_NAMES:
             state.language = args["language"]
         if args.get("blocked") in BLOCKED:
@@ -107,6 +111,17 @@ class Page:
     state: ListState
 
 
+def visible_static_lists(user):
+    """The static distribution lists the user sees, by name (for the list filter)."""
+    from app.lists.models import DistributionList
+
+    return list(
+        DistributionList.visible_to(user, DistributionList.id, DistributionList.name)
+        .where(DistributionList.kind == "static")
+        .order_by(DistributionList.name, DistributionList.id)
+    )
+
+
 def visible_topics(user):
     """The topics of the clients the user sees, by name (for the topic filter)."""
     return list(Topic.visible_to(user, Topic.id, Topic.name).order_by(Topic.name, Topic.id))
@@ -133,6 +148,17 @@ def filtered(user, state: ListState):
             fn.EXISTS(
                 PersonTopic.select(SQL("1")).where(
                     (PersonTopic.person == Person.id) & (PersonTopic.topic == int(state.topic))
+                )
+            )
+        )
+    if state.list:
+        from app.lists.models import ListMember
+
+        query = query.where(
+            fn.EXISTS(
+                ListMember.select(SQL("1")).where(
+                    (ListMember.person == Person.id)
+                    & (ListMember.distribution_list == int(state.list))
                 )
             )
         )

@@ -115,12 +115,14 @@ def _erased_persons_are_read_only():
 def _list_context(state=None):
     topics = listing.visible_topics(current_user)
     if state is None:
-        state = listing.ListState.from_args(request.args, {t.id for t in topics})
+        lists = {lst.id for lst in listing.visible_static_lists(current_user)}
+        state = listing.ListState.from_args(request.args, {t.id for t in topics}, lists)
     page = listing.page_of(current_user, state)
     return {
         "result": page,
         "state": state,
         "topics": topics,
+        "filter_lists": listing.visible_static_lists(current_user),
         "outlet_types": OUTLET_TYPES,
         "countries": listing.COUNTRIES,
         "languages": listing.LANGUAGE_NAMES,
@@ -152,7 +154,9 @@ def _back_url() -> str:
     """The list URL a bulk form came from, rebuilt from known parameters only."""
     args = MultiDict(parse_qsl(request.form.get("back", "")))
     state = listing.ListState.from_args(
-        args, {int(t) for t in args.getlist("topic") if t.isdigit()}
+        args,
+        {int(t) for t in args.getlist("topic") if t.isdigit()},
+        {int(x) for x in args.getlist("list") if x.isdigit()},
     )
     return url_for("contacts.index", **state.params())
 

@@ -61,7 +61,9 @@ def saved_search(args) -> str:
     """The contacts screen's filters (no page, no sort) as the query string of a dynamic
     list; only known parameters, each checked like the screen checks it."""
     state = listing.ListState.from_args(
-        args, {int(t) for t in args.getlist("topic") if t.isdigit()}
+        args,
+        {int(t) for t in args.getlist("topic") if t.isdigit()},
+        {int(x) for x in args.getlist("list") if x.isdigit()},
     )
     params = state.params(page=1, sort="", dir="asc")
     return urlencode(sorted(params.items()))
@@ -70,7 +72,8 @@ def saved_search(args) -> str:
 def search_state(user, search: str) -> listing.ListState:
     args = MultiDict(parse_qsl(search or ""))
     topics = {t.id for t in listing.visible_topics(user)}
-    return listing.ListState.from_args(args, topics)
+    lists = {lst.id for lst in listing.visible_static_lists(user)}
+    return listing.ListState.from_args(args, topics, lists)
 
 
 def create_list(

@@ -200,3 +200,28 @@ def test_merge_and_erasure_keep_lists_consistent(app, client, world, lister):
     assert "0 members" in page, "but an erased person is on no screen"
     with app.app_context():
         assert Person.get_by_id(world["anna"]).erased_at
+
+
+def test_the_contacts_screen_filters_by_list(app, client, world, lister):
+    list_id = _new_list(client, world)
+    _post(client, f"/lists/{list_id}/members", {"ids": [world["karl"], world["anna"]]})
+    screen = client.get(f"/contacts/?list={list_id}").get_data(as_text=True)
+    assert f'<option value="{list_id}" selected>Energiepresse</option>' in screen
+    assert (
+        f'id="person-{world["karl"]}"' in screen and f'id="person-{world["juergen"]}"' not in screen
+    )
+    combined = client.get(f"/contacts/?list={list_id}&q=mueller").get_data(as_text=True)
+    assert (
+        f'id="person-{world["anna"]}"' in combined
+        and f'id="person-{world["karl"]}"' not in combined
+    )
+    # a hidden client's list is an unknown value: ignored, no hint
+    with app.app_context():
+        secret = DistributionList.create(client=world["gamma"], name="Geheim")
+    ignored = client.get(f"/contacts/?list={secret.id}").get_data(as_text=True)
+    assert f'id="person-{world["juergen"]}"' in ignored and "Geheim" not in ignored
+    # a saved search of the list and a topic is a dynamic list over that static one
+    dynamic = _new_list(
+        client, world, name="Energie und Liste", kind="dynamic", search=f"list={list_id}"
+    )
+    assert "2 members" in client.get(f"/lists/{dynamic}").get_data(as_text=True)
