@@ -61,6 +61,7 @@ def all_models() -> list[type[BaseModel]]:
         PersonTopic,
         Topic,
     )
+    from app.events.models import Event, Invitation
     from app.lists.models import DistributionList, ListMember
     from app.outlets.models import Outlet, OutletDepartment
     from app.settings.models import Setting
@@ -93,6 +94,8 @@ def all_models() -> list[type[BaseModel]]:
         NotDuplicate,
         DistributionList,
         ListMember,
+        Event,
+        Invitation,
     ]
 
 

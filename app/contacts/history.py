@@ -7,11 +7,10 @@ from __future__ import annotations
 import datetime
 
 from flask_babel import gettext as _
-from flask_babel import to_utc
 from peewee import JOIN
 
 from app import files
-from app.clock import utcnow
+from app.clock import from_local, utcnow
 from app.contacts.models import DIRECTIONS, HistoryEntry, Person
 from app.contacts.services import ContactError
 from app.extensions import db
@@ -37,16 +36,12 @@ def entries_for(person, limit: int = 500) -> list[HistoryEntry]:
 def _when(value: str) -> datetime.datetime:
     """The moment typed into a datetime-local field (the user's time zone) in UTC; now
     when empty."""
-    value = (value or "").strip()
-    if not value:
+    if not (value or "").strip():
         return utcnow()
     try:
-        local = datetime.datetime.fromisoformat(value)
+        moment = from_local(value)
     except ValueError:
         raise ContactError({"occurred_at": _("Please give a date and time.")}) from None
-    if local.tzinfo is not None:
-        local = local.replace(tzinfo=None)
-    moment = to_utc(local).replace(tzinfo=None)
     if moment > utcnow() + datetime.timedelta(days=1):
         raise ContactError({"occurred_at": _("This lies in the future.")})
     return moment

@@ -45,6 +45,8 @@ from app.contacts.services import (
     untag_persons,
     update_person,
 )
+from app.events.models import RSVP_STATES
+from app.events.services import events_of_person
 from app.htmx import is_partial, render
 from app.lists.models import DistributionList
 from app.lists.services import ListError, add_members, lists_of_person, static_lists_for
@@ -296,6 +298,7 @@ def _detail_context(person):
         "outlet_types": OUTLET_TYPES,
         "origin_labels": ORIGIN_LABELS,
         "phone_kinds": channels.PHONE_KINDS,
+        "rsvp_states": RSVP_STATES,
         "client_topics": [
             name
             for (name,) in Topic.visible_to(current_user, Topic.name)
@@ -306,6 +309,7 @@ def _detail_context(person):
         ],
         "letters": letters.for_person(person, outlet_links),
         "person_lists": lists_of_person(current_user, person),  # static lists it is on
+        "person_events": events_of_person(current_user, person),
         "addable_lists": static_lists_for(current_user, person.client_id, exclude=person),
         "outlet_links": outlet_links,  # templates/outlets/_person_outlets.html
     }

@@ -8,6 +8,7 @@ When a feature adds a client-owned model with routes, add its URL argument to
 """
 
 import re
+from datetime import datetime
 
 import pytest
 
@@ -20,6 +21,7 @@ from app.contacts.models import (
     Topic,
 )
 from app.contacts.services import reindex
+from app.events.models import Event, Invitation
 from app.lists.models import DistributionList, ListMember
 from app.outlets.models import Outlet, OutletDepartment
 from app.outlets.services import reindex_outlets
@@ -33,10 +35,11 @@ HIDDEN_PERSON = ("Hannelore", "Verborgenheit", "hannelore@geheimkunde.example")
 HIDDEN_OUTLET = ("Geheimer Anzeiger", "Tarnressort", "Schattenthema")
 VISIBLE_CLIENT = "Sichtbar GmbH"
 HIDDEN_LIST = "Vertraulicher Presseverteiler"
+HIDDEN_EVENT = "Verschwiegene Bilanzpressekonferenz"
 ARGUMENT = re.compile(r"<(?:(\w+)(?:\([^)]*\))?:)?(\w+)>")
 
 
-def hidden_ids(hidden, note, person, entry, outlet, hidden_list) -> dict[str, int]:
+def hidden_ids(hidden, note, person, entry, outlet, hidden_list, event) -> dict[str, int]:
     """URL argument → the id of the hidden client's record of that kind."""
     return {
         "client_id": hidden.id,
@@ -45,6 +48,8 @@ def hidden_ids(hidden, note, person, entry, outlet, hidden_list) -> dict[str, in
         "entry_id": entry.id,
         "outlet_id": outlet.id,
         "list_id": hidden_list.id,
+        "event_id": event.id,
+        "invitation_id": event.invitations.get().id,
     }
 
 
@@ -88,6 +93,8 @@ def test_a_hidden_client_appears_nowhere(app, client, login_as, notes, role):
         reindex_outlets(o.id for o in Outlet.select())
         hidden_list = DistributionList.create(client=hidden, name=HIDDEN_LIST)
         ListMember.create(distribution_list=hidden_list, person=person)
+        event = Event.create(client=hidden, title=HIDDEN_EVENT, starts_at=datetime(2099, 5, 1))
+        Invitation.create(event=event, person=person, note="Geheime Zusage")
     secrets = [
         *HIDDEN_CLIENT,
         *HIDDEN_NOTE,
@@ -95,8 +102,10 @@ def test_a_hidden_client_appears_nowhere(app, client, login_as, notes, role):
         *HIDDEN_OUTLET,
         "Tarnposition",
         HIDDEN_LIST,
+        HIDDEN_EVENT,
+        "Geheime Zusage",
     ]
-    ids = hidden_ids(hidden, note, person, entry, outlet, hidden_list)
+    ids = hidden_ids(hidden, note, person, entry, outlet, hidden_list, event)
 
     crawled, found_ok = [], 0
     for rule in app.url_map.iter_rules():

@@ -1,0 +1,1 @@
+"""Events: press conferences, trips, interview rounds (SPEC L2)."""

@@ -1,0 +1,3 @@
+"""The events tests use the contacts tests' data."""
+
+from tests.contacts.conftest import world  # noqa: F401
