@@ -14,8 +14,12 @@ throw-away database) 100,000 demo persons and 10,000 outlets are generated, then
   4 threads) for the contacts screen and for /healthz, 8 client threads with keep-alive
   for a fixed time each, signed in through the real sign-in form; goal: ratio ≥ 0.25.
 
-    python -m tests.bench                 # everything (about five minutes)
-    python -m tests.bench --persons 20000 # a quicker look
+Part 3 (`tests/bench/backup.py`, issue 7): backup and restore of an instance with the same
+number of persons and 1 GB of files through `backup/depesche-backup`, and a second backup
+after 1 % of the data changed (deduplication).
+
+    python -m tests.bench                 # everything (about eight minutes)
+    python -m tests.bench --persons 20000 --backup-media-mb 128   # a quicker look
 """
 
 from __future__ import annotations
@@ -41,6 +45,7 @@ from app import create_app
 from app.extensions import db
 from app.models import upgrade
 from app.users.services import create_user
+from tests.bench import backup
 
 ROUNDS = 200
 PASSWORD = "Zeitmessung-am-Abend-7"
@@ -364,6 +369,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m tests.bench")
     parser.add_argument("--persons", type=int, default=100_000)
     parser.add_argument("--skip-basic", action="store_true")
+    parser.add_argument("--skip-backup", action="store_true")
+    parser.add_argument("--backup-media-mb", type=int, default=1024)
     args = parser.parse_args()
     if not args.skip_basic:
         basic()
@@ -372,6 +379,8 @@ def main() -> None:
         if url:
             results += contacts("postgresql", url, args.persons)
     _table(results)
+    if not args.skip_backup:
+        backup.main(args.persons, args.backup_media_mb)
 
 
 if __name__ == "__main__":
