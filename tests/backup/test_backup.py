@@ -182,3 +182,60 @@ def test_drill_ok_and_fail_when_a_restored_table_was_tampered_with(instance):
     lines = report.lines()
     assert all("verdict=fail" in line for line in lines), lines
     assert "table user: contents differ" in lines[0]
+
+
+def test_exported_key_brings_a_keyless_repository_back(instance, tmp_path):
+    """`export-keys` writes each site's key; a repository that lost its key (a damaged
+    config) is readable again with that file and the passphrase — and not without it."""
+    import configparser
+    import shutil
+    import subprocess
+
+    assert run_tool(instance, "create").returncode == 0
+    keys = tmp_path / "keys"
+    exported = run_tool(instance, "export-keys", str(keys))
+    assert exported.returncode == 0, exported.stderr + exported.stdout
+    key_a = keys / "depesche-site-A.borg-key"
+    assert key_a.read_text().startswith("BORG_KEY ")
+    assert key_a.stat().st_mode & 0o777 == 0o600
+    assert (keys / "depesche-site-B.borg-key").exists()
+
+    copy = tmp_path / "keyless"
+    shutil.copytree(instance["DEPESCHE_BACKUP_SITE_A"], copy)
+    parser = configparser.ConfigParser()
+    parser.read(copy / "config")
+    assert parser.remove_option("repository", "key"), "a repokey repository keeps its key here"
+    with open(copy / "config", "w") as out:
+        parser.write(out)
+    env = {**instance, "BORG_RELOCATED_REPO_ACCESS_IS_OK": "yes"}
+
+    def borg(*args):
+        return subprocess.run(["borg", *args], env=env, capture_output=True, text=True)
+
+    assert borg("list", str(copy)).returncode != 0, "without the key nothing is readable"
+    imported = borg("key", "import", str(copy), str(key_a))
+    assert imported.returncode == 0, imported.stderr
+    listed = borg("list", str(copy))
+    assert listed.returncode == 0 and "depesche-" in listed.stdout
+
+
+def test_check_verify_data_finds_a_damaged_chunk(instance):
+    assert run_tool(instance, "create").returncode == 0
+    verified = run_tool(instance, "check", "--verify-data")
+    assert verified.returncode == 0, verified.stderr + verified.stdout
+    status = json.loads((Path(instance["DEPESCHE_DATA_DIR"]) / "backup-status.json").read_text())
+    assert status["check"]["A"]["last_result"] == "ok"
+    # flip bytes in the middle of site B's largest data segment
+    segments = sorted(
+        Path(instance["DEPESCHE_BACKUP_SITE_B"]).glob("data/*/*"), key=lambda p: p.stat().st_size
+    )
+    damaged = segments[-1]
+    data = bytearray(damaged.read_bytes())
+    middle = len(data) // 2
+    data[middle : middle + 64] = bytes(b ^ 0xFF for b in data[middle : middle + 64])
+    damaged.write_bytes(bytes(data))
+    failed = run_tool(instance, "check", "--verify-data")
+    assert failed.returncode != 0
+    assert "site A: ok" in failed.stdout and "site B: FAILED" in failed.stdout
+    status = json.loads((Path(instance["DEPESCHE_DATA_DIR"]) / "backup-status.json").read_text())
+    assert status["check"]["B"]["last_result"] == "failed"
