@@ -161,6 +161,8 @@ def _init_templates(app: Flask) -> None:
     from app import htmx
     from app.auth.lockout import is_locked
     from app.nav import nav_items
+    from app.status.models import NOTICE_LEVELS
+    from app.status.notices import current as current_notices
     from app.users.models import ROLE_LABELS
 
     app.jinja_env.policies["ext.i18n.trimmed"] = True
@@ -172,5 +174,7 @@ def _init_templates(app: Flask) -> None:
         format_number=format_number,
         role_labels=ROLE_LABELS,
         is_locked=is_locked,
+        current_notices=current_notices,
+        notice_levels=NOTICE_LEVELS,
     )
     app.jinja_env.globals["app_version"] = __version__

@@ -139,6 +139,58 @@ def create_client_command(name, description):
     click.echo(f"created client {client.name} (id {client.id})")
 
 
+@cli.group("notice")
+def notice_group():
+    """Notices for every user on the status page and as a banner (maintenance, outages)."""
+
+
+@notice_group.command("post")
+@click.argument("text")
+@click.option(
+    "--level", type=click.Choice(["info", "warning", "outage"]), default="info", show_default=True
+)
+@click.option(
+    "--hours",
+    type=click.FloatRange(min=0, min_open=True),
+    help="End the notice after this many hours (default: until withdrawn).",
+)
+def notice_post(text, level, hours):
+    """Post a notice now."""
+    from app.status.notices import post
+
+    try:
+        notice = post(text, level, hours)
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"notice {notice.id} posted ({level})")
+
+
+@notice_group.command("list")
+def notice_list():
+    """The notices in force now."""
+    from app.status.notices import current, forget
+
+    forget()
+    for notice in current():
+        until = f" until {notice.ends_at:%Y-%m-%d %H:%M} UTC" if notice.ends_at else ""
+        click.echo(f"{notice.id}\t{notice.level}{until}\t{notice.text}")
+
+
+@notice_group.command("withdraw")
+@click.argument("notice_id", type=int, required=False)
+@click.option("--all", "everything", is_flag=True, help="Withdraw every current notice.")
+def notice_withdraw(notice_id, everything):
+    """End a notice (by its id) or all of them now."""
+    from app.status.notices import withdraw
+
+    if notice_id is None and not everything:
+        raise click.UsageError("name a notice id or use --all")
+    done = withdraw(None if everything else notice_id)
+    if not done:
+        raise click.ClickException("no such current notice")
+    click.echo(f"{done} notice(s) withdrawn")
+
+
 @cli.command("set-password")
 @click.argument("email")
 @click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")

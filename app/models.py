@@ -65,6 +65,7 @@ def all_models() -> list[type[BaseModel]]:
     from app.lists.models import DistributionList, ListMember
     from app.outlets.models import Outlet, OutletDepartment
     from app.settings.models import Setting
+    from app.status.models import Notice
     from app.users.models import User
 
     return [
@@ -96,6 +97,7 @@ def all_models() -> list[type[BaseModel]]:
         ListMember,
         Event,
         Invitation,
+        Notice,
     ]
 
 

@@ -58,6 +58,19 @@ def check_data_dir() -> dict:
     return result
 
 
+def check_mail_relay(timeout: float = 3) -> dict:
+    """Whether the relay of DEPESCHE_SMTP_URL accepts a connection (and the sign-in) now;
+    for the status pages only, not for /healthz (a slow relay must not slow monitors)."""
+    from app.mail import smtp_connection
+
+    try:
+        with smtp_connection(timeout=timeout) as connection:
+            connection.noop()
+    except Exception as exc:  # any failure (refused, timeout, TLS, sign-in) is "not usable"
+        return {"ok": False, "error": _reason(exc)}
+    return {"ok": True}
+
+
 def health() -> dict:
     """The checks; `status` is "fail" when the app cannot serve. The backup state is
     reported beside them but does not fail the check: a load balancer must not take a
