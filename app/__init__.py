@@ -123,6 +123,7 @@ def _register_blueprints(app: Flask) -> None:
     from app.audit.views import bp as audit_bp
     from app.auth.account import bp as account_bp
     from app.auth.views import bp as auth_bp
+    from app.blacklist.admin_views import bp as blacklist_admin_bp
     from app.clients.views import bp as clients_bp
     from app.contacts.views import bp as contacts_bp
     from app.events.views import bp as events_bp
@@ -151,6 +152,7 @@ def _register_blueprints(app: Flask) -> None:
         settings_bp,
         clients_bp,
         status_admin_bp,
+        blacklist_admin_bp,
     ):
         app.register_blueprint(bp)
 

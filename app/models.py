@@ -49,6 +49,7 @@ def all_models() -> list[type[BaseModel]]:
         TotpState,
         UserSession,
     )
+    from app.blacklist.models import BlacklistEntry
     from app.clients.models import Client, ClientRight
     from app.contacts.models import (
         HistoryEntry,
@@ -98,6 +99,7 @@ def all_models() -> list[type[BaseModel]]:
         Event,
         Invitation,
         Notice,
+        BlacklistEntry,
     ]
 
 

@@ -23,6 +23,7 @@ from werkzeug.datastructures import MultiDict
 
 from app import files, nav
 from app.audit.models import AuditEntry
+from app.blacklist.services import blacklisted
 from app.clients.models import FULL
 from app.clients.scoping import ScopeError, require_client
 from app.clients.services import clients_for
@@ -289,9 +290,11 @@ def _detail_context(person):
     # links_of_person
     outlet_links = links_of_person(person)  # with their outlets, one query
     topic_links = person.topic_links.select_extend(Topic).join(Topic).order_by(Topic.name)
+    emails = list(person.emails.order_by(-person.emails.model.is_primary))
     return {
         "person": person,
-        "emails": list(person.emails.order_by(-person.emails.model.is_primary)),
+        "emails": emails,
+        "barred": blacklisted(e.address for e in emails),
         "phones": list(person.phones),
         "topics": [link.topic for link in topic_links],
         "writable": person.writable_for(current_user),

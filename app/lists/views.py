@@ -14,6 +14,7 @@ from peewee import fn
 from werkzeug.datastructures import MultiDict
 
 from app import nav
+from app.blacklist.services import blacklisted
 from app.clients.models import FULL
 from app.clients.scoping import ScopeError, require_client
 from app.clients.services import clients_for
@@ -116,6 +117,7 @@ def detail(list_id: int):
     )
     page = page_of(query, page_number(request.args.get("page")), PAGE_SIZE)
     rows = listing.rows_for(current_user, page.items)
+    barred = blacklisted(row.email for row in rows)
     blocked = services.members(current_user, lst).where(Person.blocked == True).count()  # noqa: E712
     state = services.search_state(current_user, lst.search) if lst.kind == "dynamic" else None
     return render_template(
@@ -124,6 +126,7 @@ def detail(list_id: int):
         page=page,
         rows=rows,
         blocked=blocked,
+        barred=barred,
         state=state,
         writable=lst.writable_for(current_user),
         may_manage=current_user.may_manage_lists,

@@ -1,0 +1,1 @@
+"""The blacklist: addresses and domains no mailing ever goes to (SPEC M8)."""
