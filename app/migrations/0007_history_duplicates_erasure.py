@@ -90,10 +90,10 @@ def down(migrator, db):
     db.execute_sql('DROP TABLE "not_duplicate"')
     db.execute_sql('DROP TABLE "history_entry"')
     migrator.migrate(migrator.drop_index("person", "person_name_key"))
-    for table, column in (
-        ("person", "name_key"),
-        ("audit_entry", "version"),
-        ("audit_entry", "payload_sha256"),
-        ("audit_entry", "redacted_at"),
+    for statement in (
+        "ALTER TABLE person DROP COLUMN name_key",
+        "ALTER TABLE audit_entry DROP COLUMN version",
+        "ALTER TABLE audit_entry DROP COLUMN payload_sha256",
+        "ALTER TABLE audit_entry DROP COLUMN redacted_at",
     ):
-        db.execute_sql(f"ALTER TABLE {table} DROP COLUMN {column}")  # nosemgrep: fixed names
+        db.execute_sql(statement)
