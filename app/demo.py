@@ -98,7 +98,101 @@ def load_demo_data(
             report.clients.append(create_client(name, description, origin="demo"))
         _grant_demo_rights(rng, report.users, report.clients)
         report.contacts = generate_contacts(report.clients, contacts, seed=seed)
+        if contacts:
+            _demo_lists_and_events(rng, admin, report.clients)
     return report
+
+
+LIST_NAMES = [
+    ("Wirtschaftspresse", "Wirtschaftsredaktionen der Tages- und Wochenpresse"),
+    ("Fachpresse", "Fach- und Branchenmedien"),
+    ("Hauptstadtkorrespondenten", ""),
+]
+EVENTS = [
+    ("press_conference", "Jahrespressekonferenz", "Haus der Bundespressekonferenz, Berlin", 21),
+    ("trip", "Pressereise zum neuen Werk", "Treffpunkt Hauptbahnhof München", 45),
+    ("background", "Hintergrundgespräch zur Bilanz", "Videokonferenz", -30),
+]
+
+
+def _demo_lists_and_events(rng: random.Random, admin: User, clients: list[Client]) -> None:
+    """Per client a few static lists, a saved search and three events with invitations and
+    answers, so that the lists and events screens show something real."""
+    import datetime
+
+    from app.clock import utcnow
+    from app.contacts.models import Person, Topic
+    from app.events.models import Event, Invitation
+    from app.lists.models import DistributionList, ListMember
+
+    now = utcnow()
+    for client in clients:
+        people = [
+            pid
+            for (pid,) in Person.select(Person.id)
+            .where((Person.client == client.id) & (Person.blocked == False))  # noqa: E712
+            .order_by(Person.id)
+            .tuples()
+        ]
+        if not people:
+            continue
+        lists = []
+        for name, description in LIST_NAMES:
+            lst = DistributionList.create(
+                client=client,
+                name=name,
+                description=description,
+                created_by=admin,
+                created_at=now,
+                updated_at=now,
+            )
+            chosen = rng.sample(people, k=min(len(people), rng.randint(20, 120)))
+            ListMember.insert_many(
+                [{"distribution_list": lst.id, "person": pid, "added_at": now} for pid in chosen]
+            ).execute()
+            lists.append(chosen)
+        topic = Topic.select().where(Topic.client == client.id).order_by(Topic.id).first()
+        if topic:
+            DistributionList.create(
+                client=client,
+                name=f"Alle zum Thema {topic.name}",
+                kind="dynamic",
+                search=f"topic={topic.id}",
+                created_by=admin,
+                created_at=now,
+                updated_at=now,
+            )
+        for (kind, title, place, days), invited in zip(EVENTS, lists, strict=False):
+            event = Event.create(
+                client=client,
+                kind=kind,
+                title=f"{title} {client.name}",
+                place=place,
+                starts_at=(now + datetime.timedelta(days=days)).replace(
+                    hour=9, minute=0, second=0, microsecond=0
+                ),
+                created_by=admin,
+                created_at=now,
+                updated_at=now,
+            )
+            past = days < 0
+            states = (
+                ["attended", "attended", "declined", "invited"]
+                if past
+                else ["accepted", "accepted", "declined", "invited", "invited"]
+            )
+            Invitation.insert_many(
+                [
+                    {
+                        "event": event.id,
+                        "person": pid,
+                        "state": rng.choice(states),
+                        "invited_at": now,
+                        "updated_at": now,
+                    }
+                    for pid in invited[:60]
+                ]
+            ).execute()
 
 
 def _grant_demo_rights(rng: random.Random, users: list[User], clients: list[Client]) -> None:

@@ -225,3 +225,32 @@ def test_the_contacts_screen_filters_by_list(app, client, world, lister):
         client, world, name="Energie und Liste", kind="dynamic", search=f"list={list_id}"
     )
     assert "2 members" in client.get(f"/lists/{dynamic}").get_data(as_text=True)
+
+
+def test_the_demo_agency_has_lists_and_events(app):
+    from app.demo import load_demo_data
+    from app.events.models import Event, Invitation
+
+    with app.app_context():
+        report = load_demo_data(contacts=400)
+        clients = len(report.clients)
+        assert (
+            DistributionList.select().where(DistributionList.kind == "static").count()
+            == 3 * clients
+        )
+        assert (
+            DistributionList.select().where(DistributionList.kind == "dynamic").count() == clients
+        )
+        assert ListMember.select().count() > 0 and Event.select().count() == 3 * clients
+        states = {i.state for i in Invitation.select()}
+        assert {"accepted", "attended", "declined", "invited"} <= states
+        # every member and invitee belongs to the list's or event's client
+        wrong = (
+            ListMember.select()
+            .join(DistributionList)
+            .switch(ListMember)
+            .join(Person)
+            .where(Person.client != DistributionList.client)
+            .count()
+        )
+        assert wrong == 0
