@@ -129,6 +129,7 @@ def _register_blueprints(app: Flask) -> None:
     from app.events.views import bp as events_bp
     from app.home.views import bp as home_bp
     from app.lists.views import bp as lists_bp
+    from app.mailings.views import bp as mailings_bp
     from app.outlets.views import bp as outlets_bp
     from app.settings.views import bp as settings_bp
     from app.status.admin_views import bp as status_admin_bp
@@ -143,6 +144,7 @@ def _register_blueprints(app: Flask) -> None:
         contacts_bp,
         lists_bp,
         events_bp,
+        mailings_bp,
         outlets_bp,
         status_bp,
         users_bp,

@@ -61,7 +61,11 @@ def smtp_connection(url: str | None = None, timeout: float = 30) -> smtplib.SMTP
 
 def send_mail(to: str, subject: str, text: str, html: str | None = None) -> None:
     """Deliver one message now; raises MailError with the relay's reason."""
-    message = build_message(to, subject, text, html)
+    deliver(build_message(to, subject, text, html))
+
+
+def deliver(message: EmailMessage) -> None:
+    """Hand one built message to the relay now; raises MailError with the relay's reason."""
     try:
         with smtp_connection() as connection:
             connection.send_message(message)

@@ -64,6 +64,7 @@ def all_models() -> list[type[BaseModel]]:
     )
     from app.events.models import Event, Invitation
     from app.lists.models import DistributionList, ListMember
+    from app.mailings.models import Mailing, MailingAttachment, MailingSource
     from app.outlets.models import Outlet, OutletDepartment
     from app.settings.models import Setting
     from app.status.models import Notice
@@ -100,6 +101,9 @@ def all_models() -> list[type[BaseModel]]:
         Invitation,
         Notice,
         BlacklistEntry,
+        Mailing,
+        MailingAttachment,
+        MailingSource,
     ]
 
 

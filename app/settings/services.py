@@ -62,6 +62,14 @@ DEFINITIONS = {
         Definition("require_second_factor", _l("Second factor required for everyone"), False),
         Definition("named_users", _l("Licensed named users"), 5, 1, 100000),
         Definition(
+            "mailing_attachments_mb",
+            _l("Largest total size of a mailing's attachments (MB)"),
+            10,
+            1,
+            50,
+            _l("Many editorial mail servers refuse messages above 10 to 20 MB."),
+        ),
+        Definition(
             "organisation_country",
             _l("Country of the organisation"),
             "DE",

@@ -23,6 +23,7 @@ from app.contacts.models import (
 from app.contacts.services import reindex
 from app.events.models import Event, Invitation
 from app.lists.models import DistributionList, ListMember
+from app.mailings.models import Mailing
 from app.outlets.models import Outlet, OutletDepartment
 from app.outlets.services import reindex_outlets
 from app.security import PERMISSIONS
@@ -36,10 +37,11 @@ HIDDEN_OUTLET = ("Geheimer Anzeiger", "Tarnressort", "Schattenthema")
 VISIBLE_CLIENT = "Sichtbar GmbH"
 HIDDEN_LIST = "Vertraulicher Presseverteiler"
 HIDDEN_EVENT = "Verschwiegene Bilanzpressekonferenz"
+HIDDEN_MAILING = "Sperrfrist: Übernahmeangebot"
 ARGUMENT = re.compile(r"<(?:(\w+)(?:\([^)]*\))?:)?(\w+)>")
 
 
-def hidden_ids(hidden, note, person, entry, outlet, hidden_list, event) -> dict[str, int]:
+def hidden_ids(hidden, note, person, entry, outlet, hidden_list, event, mailing) -> dict[str, int]:
     """URL argument → the id of the hidden client's record of that kind."""
     return {
         "client_id": hidden.id,
@@ -50,6 +52,7 @@ def hidden_ids(hidden, note, person, entry, outlet, hidden_list, event) -> dict[
         "list_id": hidden_list.id,
         "event_id": event.id,
         "invitation_id": event.invitations.get().id,
+        "mailing_id": mailing.id,
     }
 
 
@@ -95,6 +98,7 @@ def test_a_hidden_client_appears_nowhere(app, client, login_as, notes, role):
         ListMember.create(distribution_list=hidden_list, person=person)
         event = Event.create(client=hidden, title=HIDDEN_EVENT, starts_at=datetime(2099, 5, 1))
         Invitation.create(event=event, person=person, note="Geheime Zusage")
+        mailing = Mailing.create(client=hidden, subject=HIDDEN_MAILING, html="<p>x</p>")
     secrets = [
         *HIDDEN_CLIENT,
         *HIDDEN_NOTE,
@@ -104,8 +108,9 @@ def test_a_hidden_client_appears_nowhere(app, client, login_as, notes, role):
         HIDDEN_LIST,
         HIDDEN_EVENT,
         "Geheime Zusage",
+        HIDDEN_MAILING,
     ]
-    ids = hidden_ids(hidden, note, person, entry, outlet, hidden_list, event)
+    ids = hidden_ids(hidden, note, person, entry, outlet, hidden_list, event, mailing)
 
     crawled, found_ok = [], 0
     for rule in app.url_map.iter_rules():

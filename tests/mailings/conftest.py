@@ -1,0 +1,3 @@
+"""The mailings tests use the contacts tests' data."""
+
+from tests.contacts.conftest import world  # noqa: F401
