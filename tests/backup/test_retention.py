@@ -17,7 +17,9 @@ pytestmark = [
 
 
 def test_simulate_retention_120_days(instance):
-    result = run_tool(instance, "simulate-retention", "--days", "120", "--today", "2024-05-15")
+    result = run_tool(
+        instance, "simulate-retention", "--days", "120", "--today", "2024-05-15", timeout=1200
+    )
     assert result.returncode == 0, result.stdout + result.stderr
     # daily window: 2024-04-18 … 2024-05-15 (28 days, April's month-end inside it);
     # then the month-ends of March, February (leap year) and January.

@@ -66,6 +66,9 @@ def live_server(app):
 
 @pytest.fixture(scope="session")
 def browser(chromium_path):
+    from playwright.sync_api import expect
+
+    expect.set_options(timeout=15_000)
     from playwright.sync_api import sync_playwright
 
     playwright = sync_playwright().start()
@@ -132,7 +135,9 @@ def _artifact_name(node) -> str:
 def page(browser, live_server, browser_problems, request):
     """A fresh English page; fails the test if the browser reported anything unexpected."""
     context = browser.new_context(locale="en-US", base_url=live_server)
-    context.set_default_timeout(5_000)
+    # generous: argon2 and a loaded CI machine can take seconds; a test still fails
+    # when what it waits for never comes
+    context.set_default_timeout(15_000)
     try:
         page = context.new_page()
         page.on("console", browser_problems.on_console)
