@@ -125,6 +125,7 @@ def _register_blueprints(app: Flask) -> None:
     from app.auth.views import bp as auth_bp
     from app.clients.views import bp as clients_bp
     from app.contacts.views import bp as contacts_bp
+    from app.exports.views import bp as exports_bp
     from app.home.views import bp as home_bp
     from app.lists.views import bp as lists_bp
     from app.outlets.views import bp as outlets_bp
@@ -140,6 +141,7 @@ def _register_blueprints(app: Flask) -> None:
         home_bp,
         contacts_bp,
         lists_bp,
+        exports_bp,
         outlets_bp,
         status_bp,
         users_bp,

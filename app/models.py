@@ -61,6 +61,7 @@ def all_models() -> list[type[BaseModel]]:
         PersonTopic,
         Topic,
     )
+    from app.exports.models import ExportJob
     from app.lists.models import DistributionList, ListMember
     from app.outlets.models import Outlet, OutletDepartment
     from app.settings.models import Setting
@@ -93,6 +94,7 @@ def all_models() -> list[type[BaseModel]]:
         NotDuplicate,
         DistributionList,
         ListMember,
+        ExportJob,
     ]
 
 
