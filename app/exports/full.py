@@ -20,6 +20,8 @@ import zipfile
 from collections.abc import Callable
 from pathlib import Path
 
+from peewee import ForeignKeyField
+
 from app import files
 from app.audit.services import SECRET_FIELDS
 
@@ -202,9 +204,10 @@ def _readme(heading: str, models, written: dict, file_count: int, file_bytes: in
         "",
         "CSV files: UTF-8 without byte-order mark, comma-separated, fields quoted where",
         "needed, one header row with the column names of the database. Ids are kept, so the",
-        "relations can be rebuilt: a column ending in _id holds the id of a row of the table",
-        "it is named after (person_id -> person.csv, client_id -> client.csv). Empty means no",
-        "value (NULL); times are ISO 8601 in UTC; yes/no values are true/false.",
+        "relations can be rebuilt: below each table, 'links' names the table whose id each",
+        "of its reference columns holds (author_id -> user: the id of a row of user.csv).",
+        "audit_entry names its record by target_type (a table) and target_id. Empty means",
+        "no value (NULL); times are ISO 8601 in UTC; yes/no values are true/false.",
         "The cells are written exactly as stored and NOT neutralised against formula",
         "injection: this is a data export for programs. A text beginning with =, +, - or @",
         "may be taken for a formula by a spreadsheet: import the files as text, do not open",
@@ -224,8 +227,16 @@ def _readme(heading: str, models, written: dict, file_count: int, file_bytes: in
             f"{f'tables/{table}.csv':<{width}}  {written.get(table, 0):>9} rows  "
             f"{description(model)}"
         )
+        links = [
+            f"{f.column_name} -> {f.rel_model._meta.table_name}"
+            for f in model._meta.sorted_fields
+            if isinstance(f, ForeignKeyField)
+        ]
+        indent = " " * (width + 18)
+        if links:
+            lines.append(f"{indent}links: {', '.join(links)}")
         if left_out:
-            lines.append(f"{'':<{width}}  {'':>14}  (columns left out: {', '.join(left_out)})")
+            lines.append(f"{indent}columns left out: {', '.join(left_out)}")
     lines += [
         "",
         "Files",

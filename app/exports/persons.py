@@ -18,6 +18,7 @@ from app.contacts.models import SALUTATIONS, Person
 from app.exports.xlsx import Column
 
 BATCH = 1000
+FORMS = ("female", "male")
 # every field a column reads (not the notes, not the search text)
 FIELDS = (
     Person.id,
@@ -61,7 +62,13 @@ def _p(name: str):
 
 
 PERSON_COLUMNS = [
-    Column("salutation", _l("Salutation"), lambda r: str(SALUTATIONS.get(r.person.gender, ""))),
+    # Ms or Mr; empty when the gender is diverse or not known (no such form of address)
+    Column(
+        "salutation",
+        _l("Salutation"),
+        lambda r: str(SALUTATIONS[r.person.gender]) if r.person.gender in FORMS else "",
+        12,
+    ),
     Column("title", _l("Title"), _p("title"), 12),
     Column("first_name", _l("First name"), _p("first_name")),
     Column("last_name", _l("Last name"), _p("last_name")),

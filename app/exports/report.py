@@ -19,11 +19,14 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 
 from app.clients.models import Client
 from app.contacts import history
 from app.contacts.duplicates import merged_ids
+from app.contacts.letters import country_name
+from app.contacts.listing import LANGUAGE_NAMES
 from app.contacts.models import HISTORY_KINDS, SALUTATIONS, Person
 from app.lists.models import LIST_KINDS, DistributionList, ListMember
 
@@ -42,6 +45,7 @@ class Section:
     rows: list[dict]
     single: bool = False
     display: dict[str, Callable] = field(default_factory=dict)
+    records: bool = False  # the PDF shows each row as a block of its filled values
 
 
 SECTIONS: list[Callable] = []
@@ -110,7 +114,12 @@ def data(user, person):
         PERSON_FIELDS,
         [row],
         single=True,
-        display={"gender": lambda v: SALUTATIONS.get(v, v)},
+        display={
+            "gender": lambda v: SALUTATIONS.get(v, v),
+            "language": lambda v: LANGUAGE_NAMES.get(v, v),
+            "country": lambda v: country_name(v, str(get_locale() or "en")),
+            "origin": _origin_label,
+        },
     )
 
 
@@ -239,6 +248,7 @@ def contact_history(user, person):
         ],
         rows,
         display={"kind": lambda v: HISTORY_KINDS.get(v, v)},
+        records=True,
     )
 
 
@@ -276,7 +286,14 @@ def audit(user, person):
             "changes": _compact,
             "details": _compact,
         },
+        records=True,
     )
+
+
+def _origin_label(origin):
+    from app.contacts.views import ORIGIN_LABELS
+
+    return ORIGIN_LABELS.get(origin, origin)
 
 
 def _action_label(action):

@@ -20,6 +20,7 @@ from app.contacts.models import (
     Topic,
 )
 from app.contacts.services import reindex
+from app.exports.models import ExportJob
 from app.lists.models import DistributionList, ListMember
 from app.outlets.models import Outlet, OutletDepartment
 from app.outlets.services import reindex_outlets
@@ -36,7 +37,7 @@ HIDDEN_LIST = "Vertraulicher Presseverteiler"
 ARGUMENT = re.compile(r"<(?:(\w+)(?:\([^)]*\))?:)?(\w+)>")
 
 
-def hidden_ids(hidden, note, person, entry, outlet, hidden_list) -> dict[str, int]:
+def hidden_ids(hidden, note, person, entry, outlet, hidden_list, job) -> dict[str, int]:
     """URL argument → the id of the hidden client's record of that kind."""
     return {
         "client_id": hidden.id,
@@ -45,6 +46,7 @@ def hidden_ids(hidden, note, person, entry, outlet, hidden_list) -> dict[str, in
         "entry_id": entry.id,
         "outlet_id": outlet.id,
         "list_id": hidden_list.id,
+        "job_id": job.id,  # a full export: administrators only (not client-owned)
     }
 
 
@@ -88,6 +90,7 @@ def test_a_hidden_client_appears_nowhere(app, client, login_as, notes, role):
         reindex_outlets(o.id for o in Outlet.select())
         hidden_list = DistributionList.create(client=hidden, name=HIDDEN_LIST)
         ListMember.create(distribution_list=hidden_list, person=person)
+        job = ExportJob.create(user=other.id, state="done", file_name="missing.zip")
     secrets = [
         *HIDDEN_CLIENT,
         *HIDDEN_NOTE,
@@ -96,7 +99,7 @@ def test_a_hidden_client_appears_nowhere(app, client, login_as, notes, role):
         "Tarnposition",
         HIDDEN_LIST,
     ]
-    ids = hidden_ids(hidden, note, person, entry, outlet, hidden_list)
+    ids = hidden_ids(hidden, note, person, entry, outlet, hidden_list, job)
 
     crawled, found_ok = [], 0
     for rule in app.url_map.iter_rules():

@@ -98,6 +98,8 @@ def test_the_zip_holds_every_table_the_files_and_a_readme(app, client, admin):
     readme = archive.read("README.txt").decode()
     assert re.search(r"tables/person\.csv\s+2 rows", readme)
     assert "NOT neutralised against formula" in readme and "1 files" in readme
+    assert "links: person_id -> person, author_id -> user" in readme
+    assert "columns left out: password_hash, session_token" in readme
 
 
 def test_no_secret_column_leaves_the_system(app, client, admin):

@@ -75,6 +75,7 @@ def test_every_column_is_offered_and_exported(app, client, world):
     assert len(keys) == 16 and "letter_salutation" in keys and "topics" in keys
     rows = [[c.value for c in row] for row in _sheet(_export(client, list_id, keys)).iter_rows()]
     anna = dict(zip(rows[0], rows[1], strict=True))
+    assert anna["Salutation"] is None  # gender not known: no Ms or Mr
     assert anna["Outlets"] == "Süddeutsche Zeitung"
     assert anna["Topics"] == "Energie"
     assert anna["City"] == "München" and anna["Country"] == "DE"
