@@ -35,19 +35,24 @@ class ExportError(ValueError):
 # --- a list's members (L4) ------------------------------------------------------------
 
 
-def member_ids(user, lst) -> tuple[list[int], int]:
-    """The ids of the list's members that go into an export, by name, and the number of
-    blocked members left out (restriction of processing, SPEC C9)."""
-    query = lists.members(user, lst)
-    ids = [
-        pid
-        for (pid,) in query.select(Person.id)
+def member_counts(user, lst) -> tuple[int, int]:
+    """How many of the list's members an export takes, and how many blocked members it
+    leaves out (restriction of processing, SPEC C9)."""
+    query = lists.members(user, lst).order_by()
+    blocked = query.where(Person.blocked == True).count()  # noqa: E712
+    return query.count() - blocked, blocked
+
+
+def member_ids(user, lst) -> list[int]:
+    """The ids of the list's members that go into an export, by name (a plain list of
+    integers: about 3 MB for 100,000; the rows themselves are loaded in batches)."""
+    query = (
+        lists.members(user, lst)
+        .select(Person.id)
         .where(Person.blocked == False)  # noqa: E712
         .order_by(Person.last_name, Person.first_name, Person.id)
-        .tuples()
-    ]
-    blocked = query.where(Person.blocked == True).order_by().count()  # noqa: E712
-    return ids, blocked
+    )
+    return [pid for (pid,) in query.tuples().iterator()]
 
 
 def export_list(user, lst, column_keys, target) -> int:
@@ -58,7 +63,8 @@ def export_list(user, lst, column_keys, target) -> int:
     columns = chosen_columns(column_keys)
     if not columns:
         raise ExportError(_("Please choose at least one column."))
-    ids, blocked = member_ids(user, lst)
+    ids = member_ids(user, lst)
+    blocked = member_counts(user, lst)[1]
     rows = write_xlsx(target, columns, person_rows(user, ids), title=lst.name)
     record(
         "distribution_list.export",

@@ -21,7 +21,6 @@ from app.exports import report, services
 from app.exports.models import JOB_STATES, ExportJob
 from app.exports.persons import DEFAULT_COLUMNS, PERSON_COLUMNS
 from app.lists.models import DistributionList
-from app.pdf import render_pdf
 from app.security import administrator_only, signed_in
 
 bp = Blueprint("exports", __name__)
@@ -75,13 +74,13 @@ def list_export(list_id: int):
             response.headers["Cache-Control"] = "private, no-store"
             response.headers["X-Export-Rows"] = str(rows)
             return response
-    ids, blocked = services.member_ids(current_user, lst)
+    count, blocked = services.member_counts(current_user, lst)
     return render_template(
         "exports/list.html",
         lst=lst,
         columns=PERSON_COLUMNS,
         chosen=set(chosen),
-        count=len(ids),
+        count=count,
         blocked=blocked,
         error=error,
     ), (422 if error else 200)
@@ -118,6 +117,7 @@ def person_report(person_id: int):
 
 def _report_response(person, lang: str, kind: str):
     from app.audit.services import record
+    from app.pdf import render_pdf  # WeasyPrint loads its libraries on first use only
 
     sections_ = report.build(current_user, person)
     now = utcnow()
@@ -128,7 +128,8 @@ def _report_response(person, lang: str, kind: str):
         "language": lang,
     }
     with force_locale(lang):
-        stem = f"{_('access-report')}-{person.id}-{now:%Y%m%d}"
+        word = _("access-report")  # the file name's first part
+        stem = f"{word}-{person.id}-{now:%Y%m%d}"
         if kind == "json":
             body = json.dumps(report.as_json(sections_, meta), ensure_ascii=False, indent=2)
             content, mimetype = body.encode(), "application/json"
