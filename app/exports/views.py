@@ -62,6 +62,9 @@ def list_export(list_id: int):
         except services.ExportError as exc:
             handle.close()
             error = str(exc)
+        except BaseException:
+            handle.close()
+            raise
         else:
             handle.seek(0)
             response = send_file(

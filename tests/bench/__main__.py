@@ -33,7 +33,7 @@ def main() -> None:
         app = create_app({"DATA_DIR": data_dir, "HUEY_IMMEDIATE": True})
         upgrade()
         with app.app_context():
-            user, _ = create_user("bench@agentur.example", "Bench", password="Bench-Passwort-1")
+            user, _ = create_user("bench@agentur.example", "Bench", password="Mess-Lauf-2026!")
         client = app.test_client()
 
         def login():
@@ -42,7 +42,7 @@ def main() -> None:
             token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', html).group(1)
             browser.post(
                 "/login",
-                data={"email": user.email, "password": "Bench-Passwort-1", "csrf_token": token},
+                data={"email": user.email, "password": "Mess-Lauf-2026!", "csrf_token": token},
             )
             return browser
 
