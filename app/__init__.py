@@ -127,6 +127,7 @@ def _register_blueprints(app: Flask) -> None:
     from app.clients.views import bp as clients_bp
     from app.contacts.views import bp as contacts_bp
     from app.events.views import bp as events_bp
+    from app.exports.views import bp as exports_bp
     from app.home.views import bp as home_bp
     from app.lists.views import bp as lists_bp
     from app.mailings.views import bp as mailings_bp
@@ -145,6 +146,7 @@ def _register_blueprints(app: Flask) -> None:
         lists_bp,
         events_bp,
         mailings_bp,
+        exports_bp,
         outlets_bp,
         status_bp,
         users_bp,

@@ -63,6 +63,7 @@ def all_models() -> list[type[BaseModel]]:
         Topic,
     )
     from app.events.models import Event, Invitation
+    from app.exports.models import ExportJob
     from app.lists.models import DistributionList, ListMember
     from app.mailings.models import Mailing, MailingAttachment, MailingSource
     from app.outlets.models import Outlet, OutletDepartment
@@ -104,6 +105,7 @@ def all_models() -> list[type[BaseModel]]:
         Mailing,
         MailingAttachment,
         MailingSource,
+        ExportJob,
     ]
 
 

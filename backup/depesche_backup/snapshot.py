@@ -43,7 +43,9 @@ def sqlite_path(url: str) -> Path:
 
 
 def excluded_names(settings: Settings) -> set[str]:
-    names = {WORK_DIR_NAME, STATUS_FILE}
+    # exports/: full data exports (app/exports), copies of what the snapshot holds anyway,
+    # deleted after seven days — a backup would keep them for months
+    names = {WORK_DIR_NAME, STATUS_FILE, "exports"}
     for base in ("queue.db", "depesche.db"):
         names.update(base + s for s in LIVE_SUFFIXES)
     if settings.is_sqlite:

@@ -104,6 +104,7 @@ def basic() -> None:
         ("GET+POST /login (argon2id verify)", sign_in),
     ]:
         print(f"{name:<34}{value * 1000:>10.2f}ms{value / healthz:>12.1f}")
+    __import__("tests.bench.exports", fromlist=["main"]).main()
 
 
 # --- part 2: the contacts screens on 100,000 persons ---------------------------------------

@@ -22,6 +22,7 @@ from app.contacts.models import (
 )
 from app.contacts.services import reindex
 from app.events.models import Event, Invitation
+from app.exports.models import ExportJob
 from app.lists.models import DistributionList, ListMember
 from app.mailings.models import Mailing
 from app.outlets.models import Outlet, OutletDepartment
@@ -41,7 +42,7 @@ HIDDEN_MAILING = "Sperrfrist: Übernahmeangebot"
 ARGUMENT = re.compile(r"<(?:(\w+)(?:\([^)]*\))?:)?(\w+)>")
 
 
-def hidden_ids(hidden, note, person, entry, outlet, hidden_list, event, mailing) -> dict[str, int]:
+def hidden_ids(hidden, note, person, entry, outlet, hidden_list, event, mailing, job) -> dict:
     """URL argument → the id of the hidden client's record of that kind."""
     return {
         "client_id": hidden.id,
@@ -53,6 +54,7 @@ def hidden_ids(hidden, note, person, entry, outlet, hidden_list, event, mailing)
         "event_id": event.id,
         "invitation_id": event.invitations.get().id,
         "mailing_id": mailing.id,
+        "job_id": job.id,  # a full export: administrators only (not client-owned)
     }
 
 
@@ -99,6 +101,7 @@ def test_a_hidden_client_appears_nowhere(app, client, login_as, notes, role):
         event = Event.create(client=hidden, title=HIDDEN_EVENT, starts_at=datetime(2099, 5, 1))
         Invitation.create(event=event, person=person, note="Geheime Zusage")
         mailing = Mailing.create(client=hidden, subject=HIDDEN_MAILING, html="<p>x</p>")
+        job = ExportJob.create(user=other.id, state="done", file_name="missing.zip")
     secrets = [
         *HIDDEN_CLIENT,
         *HIDDEN_NOTE,
@@ -110,7 +113,7 @@ def test_a_hidden_client_appears_nowhere(app, client, login_as, notes, role):
         "Geheime Zusage",
         HIDDEN_MAILING,
     ]
-    ids = hidden_ids(hidden, note, person, entry, outlet, hidden_list, event, mailing)
+    ids = hidden_ids(hidden, note, person, entry, outlet, hidden_list, event, mailing, job)
 
     crawled, found_ok = [], 0
     for rule in app.url_map.iter_rules():
