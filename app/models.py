@@ -64,6 +64,7 @@ def all_models() -> list[type[BaseModel]]:
     from app.events.models import Event, Invitation
     from app.lists.models import DistributionList, ListMember
     from app.outlets.models import Outlet, OutletDepartment
+    from app.senders.models import DkimKey, SenderAccount, SenderDomain, SenderUser
     from app.settings.models import Setting
     from app.users.models import User
 
@@ -96,6 +97,10 @@ def all_models() -> list[type[BaseModel]]:
         ListMember,
         Event,
         Invitation,
+        SenderDomain,
+        DkimKey,
+        SenderAccount,
+        SenderUser,
     ]
 
 
