@@ -28,8 +28,7 @@ SIGNED_HEADERS = (
 )
 _WSP = re.compile(rb"[ \t]+")
 _EOL = re.compile(rb"\r\n|\n|\r")
-_TRAILING_WSP = re.compile(rb"[ \t]+\r\n")
-_TRAILING_EMPTY = re.compile(rb"(\r\n)+$")
+_BLANKS = re.compile(rb"[ \t]{2,}|\t")
 
 
 class SigningError(ValueError):
@@ -53,12 +52,14 @@ def split_message(message: bytes) -> tuple[list[bytes], bytes]:
 
 
 def relaxed_body(body: bytes) -> bytes:
-    body = _WSP.sub(b" ", body)
-    body = _TRAILING_WSP.sub(b"\r\n", body)
-    if body and not body.endswith(b"\r\n"):
-        body += b"\r\n"
-    body = _TRAILING_EMPTY.sub(b"\r\n", body)
-    return b"" if body == b"\r\n" else body
+    """RFC 6376 3.4.4 on a CRLF body: runs of blanks become one space, blanks at line ends
+    and empty lines at the end go. (Only runs and tabs are rewritten: a single space is
+    left alone, which is most of a text and keeps this fast.)"""
+    body = _BLANKS.sub(b" ", body).replace(b" \r\n", b"\r\n")
+    body = body.rstrip(b"\r\n")
+    if body.endswith(b" "):  # a last line without CRLF that ended in blanks
+        body = body[:-1].rstrip(b"\r\n")
+    return body + b"\r\n" if body else b""
 
 
 def relaxed_header(field: bytes) -> bytes:
