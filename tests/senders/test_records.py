@@ -78,3 +78,33 @@ def test_a_rotation_in_the_same_month_gets_a_new_selector(clock):
     assert base.startswith("depesche") and len(base) == len("depesche202611")
     assert new_selector({base}) == base + "b"
     assert new_selector({base, base + "b"}) == base + "c"
+
+
+@pytest.mark.parametrize(
+    ("setting", "value", "message"),
+    [
+        (
+            "SENDING_IPS",
+            "203.0.113.25, 1.2.3",
+            "DEPESCHE_SENDING_IPS: '1.2.3' is not an IP address",
+        ),
+        ("SPF_INCLUDE", "not a domain", "DEPESCHE_SPF_INCLUDE: 'not a domain' is not a domain"),
+        ("DNS_NAMESERVERS", "dns.example", "DEPESCHE_DNS_NAMESERVERS: 'dns.example' is not an IP"),
+        ("DNS_PORT", "70000", "DEPESCHE_DNS_PORT: expected a port between 1 and 65535"),
+    ],
+)
+def test_sending_and_dns_settings_are_checked_at_start(tmp_path, setting, value, message):
+    from app.config import ConfigError, load
+
+    environ = {"DEPESCHE_DATA_DIR": str(tmp_path), f"DEPESCHE_{setting}": value}
+    with pytest.raises(ConfigError) as error:
+        load(environ=environ)
+    assert str(error.value).startswith(message)
+
+
+def test_the_hourly_check_is_a_periodic_task(app):
+    from app.extensions import huey
+
+    registry = huey._registry
+    periodic = {registry.task_to_string(task) for task in registry._periodic_tasks}
+    assert "app.senders.tasks.check_all_domains" in periodic
