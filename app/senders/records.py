@@ -56,12 +56,13 @@ def dmarc_record(domain: str) -> Record:
 
 
 def tags(value: str) -> dict[str, str]:
-    """The tag=value pairs of a DKIM or DMARC record, names lower-cased, spaces removed."""
+    """The tag=value pairs of a DKIM or DMARC record, names lower-cased, blanks and stray
+    quotes (pasted from a zone file into a provider's form) removed."""
     result = {}
     for part in value.split(";"):
         name, sep, tag_value = part.partition("=")
         if sep:
-            result[name.strip().lower()] = re.sub(r"\s+", "", tag_value)
+            result[name.strip().lower()] = re.sub(r'[\s"]+', "", tag_value)
     return result
 
 

@@ -65,11 +65,11 @@ def test_our_mechanisms_come_from_the_settings(app_ctx):
     ]
 
 
-def test_tags_ignore_spaces_and_case_of_names():
-    assert records.tags("v=DKIM1; K=rsa; p=MIIB AQAB\t CD;") == {
+def test_tags_ignore_spaces_quotes_and_case_of_names():
+    assert records.tags('v=DKIM1; K=rsa; p=MIIB AQAB\t CD" "EF;') == {
         "v": "DKIM1",
         "k": "rsa",
-        "p": "MIIBAQABCD",
+        "p": "MIIBAQABCDEF",
     }
 
 
