@@ -132,6 +132,7 @@ def _register_blueprints(app: Flask) -> None:
     from app.lists.views import bp as lists_bp
     from app.mailings.views import bp as mailings_bp
     from app.outlets.views import bp as outlets_bp
+    from app.senders.admin_views import bp as sender_admin_bp
     from app.settings.views import bp as settings_bp
     from app.status.admin_views import bp as status_admin_bp
     from app.status.views import bp as status_bp
@@ -157,6 +158,7 @@ def _register_blueprints(app: Flask) -> None:
         clients_bp,
         status_admin_bp,
         blacklist_admin_bp,
+        sender_admin_bp,
     ):
         app.register_blueprint(bp)
 

@@ -7,7 +7,9 @@ so an operator never has to read a traceback to find a typo in a setting.
 
 from __future__ import annotations
 
+import ipaddress
 import os
+import re
 import secrets
 import tomllib
 from pathlib import Path
@@ -31,6 +33,11 @@ ENV_SETTINGS = {
     "DEFAULT_TIMEZONE": str,
     "TRUSTED_PROXIES": int,
     "QUEUE_NAME": str,
+    # Sender domains (SPEC M1): what SPF must allow, and where the DNS check asks.
+    "SENDING_IPS": str,
+    "SPF_INCLUDE": str,
+    "DNS_NAMESERVERS": str,
+    "DNS_PORT": int,
 }
 
 DEFAULTS = {
@@ -50,6 +57,14 @@ DEFAULTS = {
     "WTF_CSRF_TIME_LIMIT": None,  # the token lives as long as the session
     # Sign-in, code and reset requests per source address (slows password spraying).
     "AUTH_RATE_LIMIT": "10 per minute; 100 per hour",
+    # The public addresses mail leaves from (comma-separated), and/or the relay's SPF domain
+    # to include; the SPF suggestion of a sender domain is built from them.
+    "SENDING_IPS": "",
+    "SPF_INCLUDE": "",
+    # Empty: the system's resolvers (/etc/resolv.conf). Tests point it at a local server.
+    "DNS_NAMESERVERS": "",
+    "DNS_PORT": 53,
+    "DNS_LIFETIME": 3.0,  # seconds for all lookups of one domain check together
 }
 
 TRUE = {"1", "true", "yes", "on"}
@@ -178,6 +193,28 @@ def _check(config: dict) -> None:
         raise ConfigError("DEPESCHE_DEFAULT_TIMEZONE", "unknown time zone") from None
     if config["TRUSTED_PROXIES"] < 0:
         raise ConfigError("DEPESCHE_TRUSTED_PROXIES", "must not be negative")
+    _check_sending(config)
+
+
+HOSTNAME_RE = re.compile(r"^(?=.{1,253}$)([a-z0-9_]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
+
+
+def _ip_list(config: dict, name: str) -> None:
+    for value in filter(None, (v.strip() for v in config[name].split(","))):
+        try:
+            ipaddress.ip_address(value)
+        except ValueError:
+            raise ConfigError(f"DEPESCHE_{name}", f"{value!r} is not an IP address") from None
+
+
+def _check_sending(config: dict) -> None:
+    _ip_list(config, "SENDING_IPS")
+    _ip_list(config, "DNS_NAMESERVERS")
+    include = config["SPF_INCLUDE"].strip().lower()
+    if include and not HOSTNAME_RE.match(include):
+        raise ConfigError("DEPESCHE_SPF_INCLUDE", f"{include!r} is not a domain name")
+    if not 0 < config["DNS_PORT"] < 65536:
+        raise ConfigError("DEPESCHE_DNS_PORT", "expected a port between 1 and 65535")
 
 
 def _stored_secret_key(data_dir: Path) -> str:

@@ -67,6 +67,7 @@ def all_models() -> list[type[BaseModel]]:
     from app.lists.models import DistributionList, ListMember
     from app.mailings.models import Mailing, MailingAttachment, MailingSource
     from app.outlets.models import Outlet, OutletDepartment
+    from app.senders.models import DkimKey, SenderAccount, SenderDomain, SenderUser
     from app.settings.models import Setting
     from app.status.models import Notice
     from app.users.models import User
@@ -106,6 +107,10 @@ def all_models() -> list[type[BaseModel]]:
         MailingAttachment,
         MailingSource,
         ExportJob,
+        SenderDomain,
+        DkimKey,
+        SenderAccount,
+        SenderUser,
     ]
 
 
