@@ -13,13 +13,14 @@ from pathlib import Path
 
 from flask import current_app
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
 from app.clock import utcnow
 from app.contacts.models import Person
 from app.exports import full
 from app.exports.models import ExportJob
 from app.exports.persons import chosen_columns, person_rows
-from app.exports.xlsx import write_xlsx
+from app.exports.xlsx import Column, write_xlsx
 from app.lists import services as lists
 
 log = logging.getLogger(__name__)
@@ -75,6 +76,57 @@ def export_list(user, lst, column_keys, target) -> int:
             "columns": [c.key for c in columns],
             "blocked_left_out": blocked,
         },
+    )
+    return rows
+
+
+def _invited(user, event):
+    from app.events.services import participants
+
+    return participants(user, event).order_by(Person.last_name, Person.first_name, Person.id)
+
+
+def invitation_counts(user, event) -> tuple[int, int]:
+    """How many invited persons an export takes, and how many blocked ones it leaves out."""
+    query = _invited(user, event).order_by()
+    blocked = query.where(Person.blocked == True).count()  # noqa: E712
+    return query.count() - blocked, blocked
+
+
+def export_event(user, event, column_keys, target) -> int:
+    """The event's invited persons with the chosen columns, then their answer and note;
+    blocked persons left out. Audited."""
+    from app.audit.services import record
+    from app.events.models import RSVP_STATES, Invitation
+
+    columns = chosen_columns(column_keys)
+    if not columns:
+        raise ExportError(_("Please choose at least one column."))
+    invitations = {
+        pid: (state, note)
+        for pid, state, note in _invited(user, event)
+        .select(Invitation.person, Invitation.state, Invitation.note)
+        .where(Person.blocked == False)  # noqa: E712
+        .tuples()
+    }
+    ids = list(invitations)
+
+    def extra(chunk):
+        return {
+            pid: {"state": str(RSVP_STATES[invitations[pid][0]]), "note": invitations[pid][1]}
+            for pid in chunk
+        }
+
+    columns = [
+        *columns,
+        Column("rsvp", _l("Answer"), lambda r: r.extra.get("state", ""), 12),
+        Column("rsvp_note", _l("Note"), lambda r: r.extra.get("note", ""), 24),
+    ]
+    rows = write_xlsx(target, columns, person_rows(user, ids, extra), title=event.title)
+    record(
+        "event.export",
+        event,
+        details={"format": "xlsx", "rows": rows, "columns": [c.key for c in columns]},
     )
     return rows
 

@@ -17,6 +17,7 @@ from app import files
 from app.admin import sections
 from app.clock import utcnow
 from app.contacts.models import Person
+from app.events.models import Event
 from app.exports import report, services
 from app.exports.models import JOB_STATES, ExportJob
 from app.exports.persons import DEFAULT_COLUMNS, PERSON_COLUMNS
@@ -47,18 +48,15 @@ _register_history_label()
 # --- a list's members (L4) ------------------------------------------------------------
 
 
-@bp.route("/exports/lists/<int:list_id>", methods=["GET", "POST"])
-@signed_in
-def list_export(list_id: int):
-    """Choose the columns, then download the members as .xlsx. Reading the list is enough:
-    whoever sees the members on screen may take them along (docs/decisions.md D38)."""
-    lst = DistributionList.get_visible_or_404(current_user, list_id)
+def _person_export(name, crumbs, action, counts, write):
+    """Choose the columns, then download .xlsx: `write(chosen keys, file)` writes it and
+    returns the number of rows; `counts` is (exported, blocked left out)."""
     chosen = request.form.getlist("columns") if request.method == "POST" else DEFAULT_COLUMNS
     error = ""
     if request.method == "POST":
         handle = tempfile.TemporaryFile()  # noqa: SIM115 (send_file closes it)
         try:
-            rows = services.export_list(current_user, lst, chosen, handle)
+            rows = write(chosen, handle)
         except services.ExportError as exc:
             handle.close()
             error = str(exc)
@@ -71,22 +69,57 @@ def list_export(list_id: int):
                 handle,
                 mimetype=XLSX,
                 as_attachment=True,
-                download_name=files.clean_name(f"{lst.name}.xlsx"),
+                download_name=files.clean_name(f"{name}.xlsx"),
                 max_age=0,
             )
             response.headers["Cache-Control"] = "private, no-store"
             response.headers["X-Export-Rows"] = str(rows)
             return response
-    count, blocked = services.member_counts(current_user, lst)
+    count, blocked = counts
     return render_template(
-        "exports/list.html",
-        lst=lst,
+        "exports/columns.html",
+        name=name,
+        crumbs=crumbs,
+        action=action,
         columns=PERSON_COLUMNS,
         chosen=set(chosen),
         count=count,
         blocked=blocked,
         error=error,
     ), (422 if error else 200)
+
+
+@bp.route("/exports/lists/<int:list_id>", methods=["GET", "POST"])
+@signed_in
+def list_export(list_id: int):
+    """A list's members. Reading the list is enough: whoever sees the members on screen
+    may take them along (docs/decisions.md D38)."""
+    lst = DistributionList.get_visible_or_404(current_user, list_id)
+    return _person_export(
+        lst.name,
+        [(_("Lists"), url_for("lists.index")), (lst.name, url_for("lists.detail", list_id=lst.id))],
+        url_for("exports.list_export", list_id=lst.id),
+        services.member_counts(current_user, lst),
+        lambda chosen, handle: services.export_list(current_user, lst, chosen, handle),
+    )
+
+
+@bp.route("/exports/events/<int:event_id>", methods=["GET", "POST"])
+@signed_in
+def event_export(event_id: int):
+    """An event's invitations with the answers (the participant list, L2/L4); reading the
+    event is enough, like for lists."""
+    event = Event.get_visible_or_404(current_user, event_id)
+    return _person_export(
+        event.title,
+        [
+            (_("Events"), url_for("events.index")),
+            (event.title, url_for("events.detail", event_id=event.id)),
+        ],
+        url_for("exports.event_export", event_id=event.id),
+        services.invitation_counts(current_user, event),
+        lambda chosen, handle: services.export_event(current_user, event, chosen, handle),
+    )
 
 
 # --- a person's access report (L6) ----------------------------------------------------

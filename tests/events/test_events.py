@@ -223,3 +223,44 @@ def test_events_of_other_clients(app, client, world):
     )
     assert _post(client, f"/events/{readable.id}/delete").status_code == 403
     assert client.get(f"/events/{readable.id}/candidates?q=x").status_code == 403
+
+
+def test_participants_to_excel(app, client, world):
+    import io
+
+    from openpyxl import load_workbook
+
+    event_id = _new_event(client, world)
+    _post(client, f"/events/{event_id}/invite", {"ids": [world["anna"], world["juergen"]]})
+    with app.app_context():
+        inv = Invitation.get((Invitation.event == event_id) & (Invitation.person == world["anna"]))
+    _post(client, f"/events/{event_id}/invitations/{inv.id}", {"state": "accepted", "note": "=1+1"})
+    with app.app_context():
+        block_persons(world["user"], [world["juergen"]], "Widerspruch")
+    form = client.get(f"/exports/events/{event_id}").get_data(as_text=True)
+    assert "1 contact will be exported" in form and "1 blocked contact left out" in form
+    token = csrf_token(client, f"/exports/events/{event_id}")
+    response = client.post(
+        f"/exports/events/{event_id}",
+        data={"csrf_token": token, "columns": ["last_name", "first_name"]},
+    )
+    assert response.status_code == 200 and response.headers["X-Export-Rows"] == "1"
+    data = response.data
+    response.close()
+    sheet = load_workbook(io.BytesIO(data)).active
+    rows = [[c.value for c in row] for row in sheet.iter_rows()]
+    assert rows[0] == ["Last name", "First name", "Answer", "Note"]
+    assert rows[1] == ["Müller", "Anna", "accepted", "=1+1"]
+    assert sheet.cell(row=2, column=4).data_type == "s", "a note is text, never a formula"
+    none = client.post(f"/exports/events/{event_id}", data={"csrf_token": token})
+    assert none.status_code == 422 and "Please choose at least one column." in none.get_data(
+        as_text=True
+    )
+    with app.app_context():
+        import datetime
+
+        secret = Event.create(
+            client=world["gamma"], title="Geheim", starts_at=datetime.datetime(2099, 1, 1)
+        )
+        assert AuditEntry.select().where(AuditEntry.action == "event.export").count() == 1
+    assert client.get(f"/exports/events/{secret.id}").status_code == 404
