@@ -139,6 +139,36 @@ def create_client_command(name, description):
     click.echo(f"created client {client.name} (id {client.id})")
 
 
+@cli.command("export-all")
+@click.argument("target", type=click.Path(dir_okay=False, writable=True))
+def export_all_command(target):
+    """Write the organisation's full data export (every table as CSV, the documents, a
+    README) to TARGET as one ZIP — what an administrator downloads at /admin/export, for
+    the operator (the hand-over at the end of a contract)."""
+    from pathlib import Path
+
+    from app.audit.services import record
+    from app.exports import full
+
+    path = Path(target)
+    if path.exists():
+        raise click.ClickException(f"{path} exists already; choose a new file name")
+    partial = path.with_name(path.name + ".partial")
+    try:
+        summary = full.write_zip(partial, lambda units, step: None, "Hand-over export.")
+        partial.replace(path)
+    except BaseException:
+        full.remove(partial)
+        raise
+    digest = full.sha256_of(path)
+    rows = sum(summary["tables"].values())
+    record("export.full_cli", details={"rows": rows, "files": summary["files"], "sha256": digest})
+    click.echo(
+        f"wrote {path}: {len(summary['tables'])} tables, {rows} rows, "
+        f"{summary['files']} files; sha256 {digest}"
+    )
+
+
 @cli.group("notice")
 def notice_group():
     """Notices for every user on the status page and as a banner (maintenance, outages)."""

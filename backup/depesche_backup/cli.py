@@ -117,6 +117,50 @@ def export_keys(settings, directory):
 
 
 @cli.command()
+@click.option("--after", help="Waiting period before the destruction, e.g. 28d.")
+@click.option(
+    "--handover",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Directory for the full data export handed to the customer.",
+)
+@click.option("--cancel", is_flag=True, help="Withdraw a scheduled destruction.")
+@click.option("--status", "show", is_flag=True, help="Show the decommissioning record.")
+@click.pass_obj
+def decommission(settings, after, handover, cancel, show):
+    """End of contract: hand over the full export, then destroy all data and both
+    backup repositories after the waiting period (run `destroy` daily)."""
+    from backup.depesche_backup import decommission as dec
+
+    if show:
+        lines = dec.status(settings)
+    elif cancel:
+        lines = dec.cancel(settings)
+    else:
+        if not after or not handover:
+            raise click.UsageError("give --after (e.g. 28d) and --handover DIR")
+        lines = dec.schedule(settings, after, handover)
+    for line in lines:
+        click.echo(line)
+
+
+@cli.command()
+@click.option("--today", type=click.DateTime(["%Y-%m-%d"]), help="Pretend it is this day.")
+@click.pass_obj
+def destroy(settings, today):
+    """Carry out a scheduled destruction once it is due (before that: nothing happens)."""
+    from datetime import UTC
+
+    from backup.depesche_backup import decommission as dec
+
+    now = today.replace(tzinfo=UTC) if today else None
+    done, lines = dec.destroy(settings, now=now)
+    for line in lines:
+        click.echo(line)
+    if not done and any("FAILED" in line for line in lines):
+        sys.exit(1)
+
+
+@cli.command()
 @click.pass_obj
 def status(settings):
     """Last success per site and action; exit 1 if a site has no backup in 26 hours."""

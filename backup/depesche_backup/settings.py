@@ -61,6 +61,7 @@ class Settings:
     secret_key: str
     sites: dict[str, str] = field(default_factory=dict)  # "A"/"B" -> any borg repository URL
     passphrase_file: str | None = None
+    record_file: str | None = None  # the decommissioning record (default: next to DATA_DIR)
 
     @property
     def work_dir(self) -> Path:
@@ -73,6 +74,12 @@ class Settings:
     @property
     def status_path(self) -> Path:
         return self.data_dir / STATUS_FILE
+
+    @property
+    def decommission_record(self) -> Path:
+        if self.record_file:
+            return Path(self.record_file)
+        return self.data_dir.parent / f"{self.data_dir.name}-decommission.json"
 
     @property
     def is_sqlite(self) -> bool:
@@ -94,10 +101,10 @@ def load(config_file: str | None = None, environ=None) -> Settings:
             except (OSError, tomllib.TOMLDecodeError) as exc:
                 raise BackupError(f"cannot read {path}: {exc}") from None
             break
-    unknown = set(values) - {"site_a", "site_b", "passphrase_file"}
+    unknown = set(values) - {"site_a", "site_b", "passphrase_file", "decommission_record"}
     if unknown:
         raise BackupError(f"unknown backup setting {sorted(unknown)[0]!r}")
-    for key in ("site_a", "site_b", "passphrase_file"):
+    for key in ("site_a", "site_b", "passphrase_file", "decommission_record"):
         env = environ.get(f"DEPESCHE_BACKUP_{key.upper()}")
         if env:
             values[key] = env
@@ -108,6 +115,7 @@ def load(config_file: str | None = None, environ=None) -> Settings:
         secret_key=instance["SECRET_KEY"],
         sites=sites,
         passphrase_file=values.get("passphrase_file"),
+        record_file=values.get("decommission_record"),
     )
 
 
