@@ -64,11 +64,16 @@ def send_mail(to: str, subject: str, text: str, html: str | None = None) -> None
     deliver(build_message(to, subject, text, html))
 
 
-def deliver(message: EmailMessage) -> None:
-    """Hand one built message to the relay now; raises MailError with the relay's reason."""
+def deliver(message: EmailMessage, raw: bytes | None = None) -> None:
+    """Hand one built message to the relay now; raises MailError with the relay's reason.
+    `raw`: the message's bytes as they must go out (DKIM-signed), envelope from `message`."""
     try:
         with smtp_connection() as connection:
-            connection.send_message(message)
+            if raw is None:
+                connection.send_message(message)
+            else:
+                sender = parseaddr(message["From"])[1]
+                connection.sendmail(sender, [parseaddr(message["To"])[1]], raw)
     except (OSError, smtplib.SMTPException) as exc:
         raise MailError(str(exc) or type(exc).__name__) from exc
 

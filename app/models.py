@@ -103,14 +103,14 @@ def all_models() -> list[type[BaseModel]]:
         Invitation,
         Notice,
         BlacklistEntry,
-        Mailing,
-        MailingAttachment,
-        MailingSource,
-        ExportJob,
         SenderDomain,
         DkimKey,
         SenderAccount,
         SenderUser,
+        Mailing,
+        MailingAttachment,
+        MailingSource,
+        ExportJob,
     ]
 
 

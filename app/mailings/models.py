@@ -6,6 +6,7 @@ from app.clock import utcnow
 from app.contacts.models import Person
 from app.lists.models import DistributionList
 from app.models import BaseModel
+from app.senders.models import SenderAccount
 from app.users.models import User
 
 STATES = {
@@ -27,6 +28,7 @@ class Mailing(ClientScoped):
     html = TextField(default="")
     text = TextField(default="")
     text_edited = BooleanField(default=False)
+    sender = ForeignKeyField(SenderAccount, null=True, backref="+", on_delete="RESTRICT")
     priority = CharField(max_length=8, default="standard")  # a key of PRIORITIES
     state = CharField(max_length=10, default="draft", index=True)  # a key of STATES
     created_by = ForeignKeyField(User, null=True, backref="+", on_delete="SET NULL")

@@ -46,7 +46,21 @@ def create_mailing(user, client, subject: str = "") -> Mailing:
     return mailing
 
 
-def save_draft(user, mailing_id, *, subject, html, text=None, priority="standard") -> dict:
+def _sender(user, sender_id, current):
+    """The chosen sender account, if the user may send from it (else the current one)."""
+    from app.senders.services import senders_for
+
+    allowed = {s.id: s for s in senders_for(user)}
+    if str(sender_id).isdigit() and int(sender_id) in allowed:
+        return int(sender_id)
+    if sender_id not in (None, ""):
+        raise MailingError({"sender": _("Please choose one of your sender accounts.")})
+    return current
+
+
+def save_draft(
+    user, mailing_id, *, subject, html, text=None, priority="standard", sender_id=None
+) -> dict:
     """Save what the composer holds. The HTML is sanitised; the text part follows the HTML
     unless `text` differs from what the HTML gives (then the user's text is kept).
     Returns {"mailing", "warnings"}; raises MailingError for what cannot be saved."""
@@ -59,6 +73,10 @@ def save_draft(user, mailing_id, *, subject, html, text=None, priority="standard
         errors["html"] = _("The text is too long.")
     if priority not in PRIORITIES:
         priority = "standard"
+    try:
+        sender = _sender(user, sender_id, mailing.sender_id)
+    except MailingError as exc:
+        errors |= exc.errors
     if errors:
         raise MailingError(errors)
     clean = sanitise(html)
@@ -73,6 +91,7 @@ def save_draft(user, mailing_id, *, subject, html, text=None, priority="standard
         text=text,
         text_edited=edited,
         priority=priority,
+        sender=sender,
         updated_at=utcnow(),
     ).where(Mailing.id == mailing.id).execute()
     warnings = []

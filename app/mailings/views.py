@@ -33,6 +33,7 @@ from app.mailings.content import PLACEHOLDERS, personalise, sanitise, values_for
 from app.mailings.message import build, size_of
 from app.mailings.models import PRIORITIES, STATES, Mailing
 from app.security import signed_in
+from app.senders.services import senders_for
 
 bp = Blueprint("mailings", __name__, url_prefix="/mailings")
 nav.register("mailings.index", _l("Mailings"), order=15, prefix="/mailings")
@@ -98,6 +99,7 @@ def _composer(mailing, errors=None, warnings=None, status=200):
             priorities=PRIORITIES,
             placeholders=PLACEHOLDERS,
             attachments=list(mailing.attachments),
+            senders=senders_for(current_user),
             attachments_size=services.attachments_size(mailing),
             writable=mailing.state == "draft" and mailing.writable_for(current_user),
             states=STATES,
@@ -123,6 +125,7 @@ def compose(mailing_id: int):
             html=form.get("html", ""),
             text=form.get("text"),
             priority=form.get("priority", "standard"),
+            sender_id=form.get("sender_id"),
         )
     except services.MailingError as exc:
         if is_partial():
@@ -226,7 +229,7 @@ def preview(mailing_id: int):
     """The message as one recipient will see it (the chosen one, else the first)."""
     mailing = Mailing.get_visible_or_404(current_user, mailing_id)
     chosen, values = _sample_values(mailing, request.args.get("person"))
-    sender = current_app.config["MAIL_FROM"]
+    sender = str(mailing.sender) if mailing.sender else current_app.config["MAIL_FROM"]
     message = build(mailing, values, sender=sender, to=chosen.address if chosen else "")
     # the body once more through the sanitiser before it is shown in the app's own page
     body = Markup(sanitise(personalise(mailing.html, values, html=True)))  # noqa: S704  # nosec B704 (nh3 output)
@@ -245,19 +248,29 @@ def preview(mailing_id: int):
 @bp.route("/<int:mailing_id>/test", methods=["POST"])
 @signed_in
 def test_send(mailing_id: int):
-    """The message of the first (or chosen) recipient, to the user's own address."""
+    """The message of the first (or chosen) recipient, from the mailing's sender (DKIM
+    signed as the real ones will be) to the user's own address."""
+    from app.senders.dkim import SigningError, sign
+
     mailing = Mailing.get_writable_or_403(current_user, mailing_id)
+    if mailing.sender is None:
+        flash(_("Please choose the sender first."), "error")
+        return _back(mailing_id)
     _chosen, values = _sample_values(mailing, request.form.get("person"))
+    headers = {"X-Depesche-Test": "yes"}
+    if mailing.sender.reply_to:
+        headers["Reply-To"] = mailing.sender.reply_to
     message = build(
-        mailing,
-        values,
-        sender=current_app.config["MAIL_FROM"],
-        to=current_user.email,
-        extra_headers={"X-Depesche-Test": "yes"},
+        mailing, values, sender=str(mailing.sender), to=current_user.email, extra_headers=headers
     )
     message.replace_header("Subject", _("[Test] %(subject)s", subject=message["Subject"]))
     try:
-        deliver(message)
+        raw = sign(message.as_bytes(), mailing.sender.domain.name)
+    except SigningError as exc:
+        flash(_("The message could not be signed: %(reason)s", reason=str(exc)), "error")
+        return _back(mailing_id)
+    try:
+        deliver(message, raw)
     except MailError as exc:
         flash(_("The test message could not be sent: %(reason)s", reason=str(exc)), "error")
     else:

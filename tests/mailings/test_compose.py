@@ -98,14 +98,34 @@ def test_autosave_answers_a_small_line(app, client, world):
     )
 
 
+def _sender(app, world, mailing_id=None):
+    """A sender account of the user (with its DKIM key), chosen for the mailing."""
+    from app.senders.services import assign_users, create_sender
+
+    with app.app_context():
+        sender = create_sender(
+            "Pressestelle Alpha", "presse@alpha-ag.example", "antwort@alpha-ag.example"
+        )
+        assign_users(sender, [world["user"].id])
+        if mailing_id:
+            Mailing.update(sender=sender.id).where(Mailing.id == mailing_id).execute()
+    return sender
+
+
 def test_recipients_preview_and_test_message(app, client, world, outbox):
+    import dkim
+
+    from app.senders.models import DkimKey
+
     mailing_id = _new(client, world)
+    sender = _sender(app, world)
     lst = _with_list(app, world, mailing_id, "anna", "juergen", "karl")
     _save(
         client,
         mailing_id,
         html="<p>{{anrede}}</p><p>wir laden Sie ein, {{vorname}}.</p>",
         subject="Einladung für {{nachname}}",
+        sender_id=sender.id,
     )
     assert _post(client, f"/mailings/{mailing_id}/sources", {"list_id": lst.id}).status_code == 302
     page = client.get(f"/mailings/{mailing_id}").get_data(as_text=True)
@@ -121,6 +141,13 @@ def test_recipients_preview_and_test_message(app, client, world, outbox):
     assert len(outbox) == 1
     message = outbox[0]
     assert message["To"] == world["user"].email
+    assert message["From"] == "Pressestelle Alpha <presse@alpha-ag.example>"
+    assert message["Reply-To"] == "antwort@alpha-ag.example"
+    # signed with the sender domain's key, verified independently (dkimpy)
+    with app.app_context():
+        key = DkimKey.select().get()
+    record = f"v=DKIM1; k=rsa; p={key.public_key}".encode()
+    assert dkim.verify(message.as_bytes(), dnsfunc=lambda name, timeout=5: record)
     assert message["Subject"] == "[Test] Einladung für Müller"
     assert "Guten Tag Anna Müller," in message.get_body(("plain",)).get_content()
     assert "Guten Tag Anna Müller," in message.get_body(("html",)).get_content()
@@ -133,6 +160,11 @@ def test_test_message_when_the_relay_refuses(app, client, world):
     import socket
 
     mailing_id = _new(client, world)
+    no_sender = _post(client, f"/mailings/{mailing_id}/test")
+    assert "Please choose the sender first." in client.get(no_sender.headers["Location"]).get_data(
+        as_text=True
+    )
+    _sender(app, world, mailing_id)
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
@@ -186,6 +218,17 @@ def test_sources_of_other_clients_and_rights(app, client, world):
     assert client.get(f"/mailings/{hidden.id}/preview").status_code == 404
     listing = client.get("/mailings/").get_data(as_text=True)
     assert "Beta-Aussendung" in listing and "Geheime Aussendung" not in listing
+
+
+def test_only_ones_own_senders(app, client, world):
+    from app.senders.services import create_sender
+
+    mailing_id = _new(client, world)
+    with app.app_context():
+        foreign = create_sender("Fremd", "fremd@andere.example")
+    refused = _save(client, mailing_id, html="<p>x</p>", sender_id=foreign.id)
+    assert refused.status_code == 422
+    assert "Please choose one of your sender accounts." in refused.get_data(as_text=True)
 
 
 def test_only_drafts_change(app, client, world):
