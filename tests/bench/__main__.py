@@ -302,11 +302,16 @@ def _cpu_seconds(pids) -> float:
 
 
 def _children(pid: int) -> list[int]:
-    """`pid` and its descendants (gunicorn's master and workers)."""
-    found = [pid]
-    with contextlib.suppress(OSError):
-        for child in Path(f"/proc/{pid}/task/{pid}/children").read_text().split():
-            found += _children(int(child))
+    """`pid` and its descendants (gunicorn's master and workers), from /proc."""
+    parents = {}
+    for entry in Path("/proc").glob("[0-9]*"):
+        with contextlib.suppress(OSError, IndexError, ValueError):
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            parents[int(entry.name)] = int(fields[1])
+    found, todo = [], [pid]
+    while todo:
+        found.append(todo.pop())
+        todo += [child for child, parent in parents.items() if parent == found[-1]]
     return found
 
 
