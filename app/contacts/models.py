@@ -67,8 +67,12 @@ class Person(ClientScoped):
     AUDIT_EXCLUDE = ("search_text", "name_key")
 
     class Meta:
-        # the contacts screen's default order, read from the index (migration 0008)
-        indexes = ((("last_name", "first_name", "id"), False),)
+        indexes = (
+            # the contacts screen's default order, read from the index (migration 0008)
+            (("last_name", "first_name", "id"), False),
+            # its count of the visible, not erased persons, from the index alone (0013)
+            (("client", "erased_at"), False),
+        )
 
     @property
     def full_name(self) -> str:

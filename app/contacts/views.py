@@ -49,7 +49,6 @@ from app.contacts.services import (
 from app.events.models import RSVP_STATES
 from app.events.services import events_of_person
 from app.htmx import is_partial, render
-from app.lists.models import DistributionList
 from app.lists.services import ListError, add_members, lists_of_person, static_lists_for
 from app.outlets.models import OUTLET_TYPES
 from app.outlets.services import links_of_person
@@ -117,25 +116,24 @@ def _erased_persons_are_read_only():
 
 def _list_context(state=None):
     topics = listing.visible_topics(current_user)
+    lists = listing.visible_static_lists(current_user)
     if state is None:
-        lists = {lst.id for lst in listing.visible_static_lists(current_user)}
-        state = listing.ListState.from_args(request.args, {t.id for t in topics}, lists)
+        state = listing.ListState.from_args(
+            request.args, {t.id for t in topics}, {lst.id for lst in lists}
+        )
     page = listing.page_of(current_user, state)
     return {
         "result": page,
         "state": state,
         "topics": topics,
-        "filter_lists": listing.visible_static_lists(current_user),
+        "filter_lists": lists,
         "outlet_types": OUTLET_TYPES,
         "countries": listing.COUNTRIES,
         "languages": listing.LANGUAGE_NAMES,
         "list_url": lambda **changes: url_for("contacts.index", **state.params(**changes)),
-        "can_write": bool(clients_for(current_user, FULL).count()),
-        "static_lists": list(
-            DistributionList.writable_by(current_user, DistributionList.id, DistributionList.name)
-            .where(DistributionList.kind == "static")
-            .order_by(DistributionList.name)
-        ),
+        "can_write": bool(page.writable),
+        # the lists the bulk action can add to: static lists of clients the user writes to
+        "static_lists": [lst for lst in lists if lst.client_id in page.writable],
         "may_manage_lists": current_user.may_manage_lists,
     }
 

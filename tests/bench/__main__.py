@@ -13,6 +13,8 @@ throw-away database) 100,000 demo persons and 10,000 outlets are generated, then
 - the throughput of the real server (`depesche serve`: gunicorn gthread, 2 processes with
   4 threads) for the contacts screen and for /healthz, 8 client threads with keep-alive
   for a fixed time each, signed in through the real sign-in form; goal: ratio ≥ 0.25.
+  Beside it the CPU time the server used per request (with PostgreSQL's processes for
+  the bench database), which other programs on the machine disturb much less.
 
 Part 3 (`tests/bench/backup.py`, issue 7): backup and restore of an instance with the same
 number of persons and 1 GB of files through `backup/depesche-backup`, and a second backup
@@ -225,6 +227,7 @@ def contacts(backend: str, database_url: str | None, persons: int) -> list[tuple
 class _Server:
     def __init__(self, data_dir: str, database_url: str | None):
         self.port = _free_port()
+        self.requests = 0  # answered in the last _throughput run
         env = {k: v for k, v in os.environ.items() if not k.startswith("DEPESCHE_")}
         env.update(LANG="C.UTF-8", DEPESCHE_DATA_DIR=data_dir)
         if database_url:
@@ -294,6 +297,43 @@ def _cookie(headers) -> str:
     )
 
 
+def _cpu_seconds(pids) -> float:
+    """CPU time (user + system) the processes have used so far; 0 where /proc is missing."""
+    total = 0
+    for pid in pids:
+        with contextlib.suppress(OSError, IndexError, ValueError):
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            total += int(fields[11]) + int(fields[12])
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+def _children(pid: int) -> list[int]:
+    """`pid` and its descendants (gunicorn's master and workers), from /proc."""
+    parents = {}
+    for entry in Path("/proc").glob("[0-9]*"):
+        with contextlib.suppress(OSError, IndexError, ValueError):
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            parents[int(entry.name)] = int(fields[1])
+    found, todo = [], [pid]
+    while todo:
+        found.append(todo.pop())
+        todo += [child for child, parent in parents.items() if parent == found[-1]]
+    return found
+
+
+def _backends(database_url: str | None) -> list[int]:
+    """The PostgreSQL server processes serving the bench's database (their CPU is part of
+    a request's cost), found in pg_stat_activity."""
+    if not database_url:
+        return []
+    import psycopg2
+
+    name = urlsplit(database_url).path.lstrip("/")
+    with contextlib.closing(psycopg2.connect(PG_URL)) as admin, admin.cursor() as cursor:
+        cursor.execute("SELECT pid FROM pg_stat_activity WHERE datname = %s", (name,))
+        return [pid for (pid,) in cursor.fetchall()]
+
+
 def _throughput(server: _Server, path: str, cookie: str) -> float:
     """Requests per second of LOAD_THREADS clients with keep-alive for LOAD_SECONDS."""
     counts, failures = [0] * LOAD_THREADS, []
@@ -325,6 +365,7 @@ def _throughput(server: _Server, path: str, cookie: str) -> float:
     elapsed = time.monotonic() - begin
     if failures:
         raise RuntimeError(f"GET {path} answered {failures[0]} under load")
+    server.requests = sum(counts)
     return sum(counts) / elapsed
 
 
@@ -334,15 +375,28 @@ def _load(backend: str, data_dir: str, database_url: str | None) -> list[tuple]:
         cookie = server.sign_in("bench@agentur.example")
         status, _, _ = server.request("GET", "/contacts/", headers={"Cookie": cookie})
         assert status == 200, status
-        healthz = _throughput(server, "/healthz", "")
-        screen = _throughput(server, "/contacts/", cookie)
+        # The throughput depends on what else the machine runs in those seconds; the CPU
+        # time the server (and PostgreSQL's processes for its database) spent per request
+        # does much less, so it is printed beside it.
+        rates, cpu = {}, {}
+        for path, session in (("/healthz", ""), ("/contacts/", cookie)):
+            processes = _children(server.process.pid) + _backends(database_url)
+            before = _cpu_seconds(processes)
+            rates[path] = _throughput(server, path, session)
+            cpu[path] = (_cpu_seconds(processes) - before) / max(1, server.requests)
     finally:
         server.stop()
-    print(f"[{backend}] load: /healthz {healthz:.0f}/s, /contacts/ {screen:.0f}/s")
+    healthz, screen = rates["/healthz"], rates["/contacts/"]
+    cpu_ratio = cpu["/healthz"] / cpu["/contacts/"] if cpu["/contacts/"] else 0.0
+    print(
+        f"[{backend}] load: /healthz {healthz:.0f}/s, /contacts/ {screen:.0f}/s; server CPU "
+        f"per request {cpu['/healthz'] * 1000:.1f} ms and {cpu['/contacts/'] * 1000:.1f} ms"
+    )
     return [
         (backend, f"load: GET /healthz, {LOAD_THREADS} clients", healthz, None, None),
         (backend, f"load: GET /contacts/, {LOAD_THREADS} clients", screen, None, None),
         (backend, "load: contacts / healthz", screen / healthz, None, None),
+        (backend, "server CPU: healthz / contacts", cpu_ratio, None, None),
     ]
 
 
@@ -359,6 +413,8 @@ def _table(results) -> None:
         elif "/ healthz" in name:
             goal = "ok" if first >= 0.25 else "MISSED (≥ 0.25)"
             print(f"{backend:<11}{name:<34}{first:>10.2f}{'':>19}  {goal}")
+        elif "server CPU" in name:
+            print(f"{backend:<11}{name:<34}{first:>10.2f}{'':>19}  (the same ratio in CPU time)")
         elif "persons/s" in name:
             goal = "ok" if backend != "sqlite" or first >= 20_000 else "MISSED (≥ 20,000/s)"
             print(f"{backend:<11}{name:<34}{first:>10,.0f}{'':>19}  {goal}")

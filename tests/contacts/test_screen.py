@@ -377,3 +377,31 @@ def test_german_screen(client, world):
     client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "de"
     html = client.get("/contacts/").get_data(as_text=True)
     assert "Kontakte" in html and "Medium" in html
+
+
+@pytest.mark.parametrize("zone", ["Europe/Berlin", "America/New_York"])
+@pytest.mark.parametrize("lang", ["de", "en"])
+def test_the_list_formats_dates_as_format_datetime_does(app, lang, zone):
+    """The rows' dates come from listing.datetime_formatter, which looks the locale, the
+    time zone and the patterns up once per page: the same text as format_datetime, in
+    winter and summer time and around the changes."""
+    import datetime
+
+    from flask_babel import format_datetime
+
+    from app.contacts.listing import datetime_formatter
+
+    values = [
+        datetime.datetime(2026, 1, 15, 23, 30),
+        datetime.datetime(2026, 3, 29, 0, 59, 59),
+        datetime.datetime(2026, 3, 29, 1, 0),
+        datetime.datetime(2026, 7, 1, 12, 5, 9),
+        datetime.datetime(2026, 10, 25, 0, 30),
+        datetime.datetime(2026, 10, 25, 1, 30),
+        datetime.datetime(2026, 12, 31, 23, 59),
+    ]
+    app.extensions["babel"].default_timezone = zone
+    with app.test_request_context("/contacts/", headers={"Accept-Language": lang}):
+        for format in ("short", "medium", "long", "full"):
+            formatted = datetime_formatter(format)
+            assert [formatted(v) for v in values] == [format_datetime(v, format) for v in values]
