@@ -217,6 +217,40 @@ def lists(user, person):
 
 
 @section
+def events(user, person):
+    """The events the person was invited to, with the answer and the note."""
+    from app.events.models import EVENT_KINDS, RSVP_STATES
+    from app.events.services import events_of_person
+
+    rows = [
+        {
+            "event": inv.event.title,
+            "kind": inv.event.kind,
+            "starts_at": inv.event.starts_at,
+            "answer": inv.state,
+            "note": inv.note,
+        }
+        for inv in events_of_person(user, person)
+    ]
+    return Section(
+        "events",
+        _l("Events"),
+        [
+            ("event", _l("Event")),
+            ("kind", _l("Kind")),
+            ("starts_at", _l("Begins")),
+            ("answer", _l("Answer")),
+            ("note", _l("Note")),
+        ],
+        rows,
+        display={
+            "kind": lambda v: EVENT_KINDS.get(v, v),
+            "answer": lambda v: RSVP_STATES.get(v, v),
+        },
+    )
+
+
+@section
 def contact_history(user, person):
     rows = [
         {

@@ -27,6 +27,7 @@ SECTIONS = {
     "outlets",
     "topics",
     "lists",
+    "events",
     "history",
     "audit",
 }
@@ -48,6 +49,16 @@ def anna(app, world):
             client=world["alpha"], name="Münchner Presse", kind="dynamic", search="q=muenchen"
         )
         DistributionList.create(client=world["alpha"], name="Leere Liste")
+        import datetime
+
+        from app.events.models import Event, Invitation
+
+        event = Event.create(
+            client=world["alpha"],
+            title="Bilanzpressekonferenz",
+            starts_at=datetime.datetime(2027, 3, 4, 9),
+        )
+        Invitation.create(event=event, person=person, state="accepted", note="mit Kamerateam")
     return world["anna"]
 
 
@@ -74,6 +85,15 @@ def test_the_json_holds_every_section(app, client, world, anna):
     assert data["outlets"][0]["outlet"] == "Süddeutsche Zeitung"
     assert data["topics"] == [{"topic": "Energie"}]
     assert {row["list"] for row in data["lists"]} == {"Energiepresse", "Münchner Presse"}
+    assert data["events"] == [
+        {
+            "event": "Bilanzpressekonferenz",
+            "kind": "press_conference",
+            "starts_at": "2027-03-04T09:00:00",
+            "answer": "accepted",
+            "note": "mit Kamerateam",
+        }
+    ]
     kinds = {row["kind"]: row for row in data["history"]}
     assert kinds["note"]["text"] == "Mag Hintergrundgespräche."
     assert kinds["document"]["document"] == "Pressemappe 2026.pdf"
