@@ -31,6 +31,7 @@ ENV_SETTINGS = {
     "DEFAULT_TIMEZONE": str,
     "TRUSTED_PROXIES": int,
     "QUEUE_NAME": str,
+    "IMPORT_MAX_ROWS": int,
 }
 
 DEFAULTS = {
@@ -46,6 +47,7 @@ DEFAULTS = {
     "TRUSTED_PROXIES": 0,
     "HUEY_IMMEDIATE": False,
     "QUEUE_NAME": "depesche",  # several installations may share one Redis
+    "IMPORT_MAX_ROWS": 200_000,  # rows of one imported sheet (memory: about 1 KB per row)
     "LANGUAGES": ("de", "en"),
     "WTF_CSRF_TIME_LIMIT": None,  # the token lives as long as the session
     # Sign-in, code and reset requests per source address (slows password spraying).

@@ -26,7 +26,10 @@ DIGEST = re.compile(r"^[0-9a-f]{64}$")
 # Types the browser may show inline; everything else is offered as a download of unknown
 # type, so an uploaded HTML or SVG file can never run in the app's origin.
 INLINE_TYPES = {"application/pdf", "image/png", "image/jpeg", "image/gif", "image/webp"}
-REFERENCES = [("app.contacts.models", "HistoryEntry", "file_sha256")]
+REFERENCES = [
+    ("app.contacts.models", "HistoryEntry", "file_sha256"),
+    ("app.transfer.models", "ImportJob", "file_sha256"),
+]
 
 
 class FileTooLarge(ValueError):

@@ -64,6 +64,7 @@ def all_models() -> list[type[BaseModel]]:
     from app.lists.models import DistributionList, ListMember
     from app.outlets.models import Outlet, OutletDepartment
     from app.settings.models import Setting
+    from app.transfer.models import ImportIssue, ImportJob
     from app.users.models import User
 
     return [
@@ -93,6 +94,8 @@ def all_models() -> list[type[BaseModel]]:
         NotDuplicate,
         DistributionList,
         ListMember,
+        ImportJob,
+        ImportIssue,
     ]
 
 

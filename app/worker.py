@@ -3,3 +3,4 @@ immediate mode know all of them. A feature with a tasks.py adds its import here.
 
 from app import mail  # noqa: F401,E402  (deliver_queued_mail)
 from app.status import tasks as status_tasks  # noqa: F401
+from app.transfer import tasks as transfer_tasks  # noqa: F401
