@@ -41,7 +41,6 @@ CHUNK = 256 * 1024
 ZIP_MAGIC = b"PK\x03\x04"
 OLE2_MAGIC = bytes.fromhex("d0cf11e0a1b11ae1")
 _ROW_TAG = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?row[\s>/]")
-_DOCTYPE = re.compile(rb"<!(?:DOCTYPE|ENTITY)", re.IGNORECASE)
 _MAIN_NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 _REL_NS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
 _PKG_REL_NS = "http://schemas.openxmlformats.org/package/2006/relationships"
@@ -149,29 +148,36 @@ def _too_big_unpacked() -> ImportFileError:
 
 
 def _scan_part(archive, entry, count_rows: bool) -> tuple[int, int]:
-    """Unpack one part in chunks: refuse document type declarations, count rows."""
+    """Unpack one part in chunks: refuse document type declarations (XML is case-sensitive,
+    so the upper-case keywords are the only ones a parser would take), count rows."""
     rows = size = 0
-    carry = b""
+    tail = b""  # the end of the previous chunk: a keyword may span two chunks
+    prefixed = None  # a sheet written with a namespace prefix (<x:row …>)
     try:
         with archive.open(entry) as part:
             while chunk := part.read(CHUNK):
                 size += len(chunk)
                 if size > entry.file_size or size > MAX_UNPACKED:
                     raise _too_big_unpacked()
-                buffer = carry + chunk
-                if _DOCTYPE.search(buffer):
+                joined = tail + chunk
+                if b"<!DOCTYPE" in joined or b"<!ENTITY" in joined:
                     raise ImportFileError(
                         _(
                             "The workbook contains XML entity declarations, which spreadsheets "
                             "never need; it is not read."
                         )
                     )
-                cut = max(len(buffer) - 16, 0)
                 if count_rows:
-                    for match in _ROW_TAG.finditer(buffer):
-                        rows += 1
-                        cut = max(cut, match.end())
-                carry = buffer[cut:]
+                    if prefixed is None:
+                        prefixed = b"<worksheet" not in joined
+                    # from the tail's last 4 bytes on, which cannot hold a whole "<row "
+                    # themselves: a tag across two chunks is counted once
+                    edge = joined[max(len(tail) - 4, 0) :]
+                    if prefixed:
+                        rows += sum(1 for _match in _ROW_TAG.finditer(edge))
+                    else:
+                        rows += edge.count(b"<row ") + edge.count(b"<row>")
+                tail = joined[-8:]
     except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError, NotImplementedError):
         raise ImportFileError(_("The workbook is damaged and cannot be read.")) from None
     return rows, size

@@ -24,6 +24,7 @@ from app.lists.models import DistributionList, ListMember
 from app.outlets.models import Outlet, OutletDepartment
 from app.outlets.services import reindex_outlets
 from app.security import PERMISSIONS
+from app.transfer.models import ImportJob
 from tests import factories
 from tests.clients.notes import Note
 
@@ -33,10 +34,11 @@ HIDDEN_PERSON = ("Hannelore", "Verborgenheit", "hannelore@geheimkunde.example")
 HIDDEN_OUTLET = ("Geheimer Anzeiger", "Tarnressort", "Schattenthema")
 VISIBLE_CLIENT = "Sichtbar GmbH"
 HIDDEN_LIST = "Vertraulicher Presseverteiler"
+HIDDEN_FILE = "geheime-presseliste.xlsx"
 ARGUMENT = re.compile(r"<(?:(\w+)(?:\([^)]*\))?:)?(\w+)>")
 
 
-def hidden_ids(hidden, note, person, entry, outlet, hidden_list) -> dict[str, int]:
+def hidden_ids(hidden, note, person, entry, outlet, hidden_list, job) -> dict[str, int]:
     """URL argument → the id of the hidden client's record of that kind."""
     return {
         "client_id": hidden.id,
@@ -45,6 +47,7 @@ def hidden_ids(hidden, note, person, entry, outlet, hidden_list) -> dict[str, in
         "entry_id": entry.id,
         "outlet_id": outlet.id,
         "list_id": hidden_list.id,
+        "job_id": job.id,
     }
 
 
@@ -88,6 +91,9 @@ def test_a_hidden_client_appears_nowhere(app, client, login_as, notes, role):
         reindex_outlets(o.id for o in Outlet.select())
         hidden_list = DistributionList.create(client=hidden, name=HIDDEN_LIST)
         ListMember.create(distribution_list=hidden_list, person=person)
+        job = ImportJob.create(
+            client=hidden, user=other, file_sha256="0" * 64, file_name=HIDDEN_FILE, kind="csv"
+        )
     secrets = [
         *HIDDEN_CLIENT,
         *HIDDEN_NOTE,
@@ -95,8 +101,9 @@ def test_a_hidden_client_appears_nowhere(app, client, login_as, notes, role):
         *HIDDEN_OUTLET,
         "Tarnposition",
         HIDDEN_LIST,
+        HIDDEN_FILE,
     ]
-    ids = hidden_ids(hidden, note, person, entry, outlet, hidden_list)
+    ids = hidden_ids(hidden, note, person, entry, outlet, hidden_list, job)
 
     crawled, found_ok = [], 0
     for rule in app.url_map.iter_rules():

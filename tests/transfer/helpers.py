@@ -5,24 +5,35 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from werkzeug.test import EnvironBuilder
+
 from tests.conftest import csrf_token
 
 DATA = Path(__file__).resolve().parent.parent / "data"
+
+
+def post_closing(client, path, data):
+    """A multipart POST whose encoded body is closed afterwards (werkzeug's test client
+    leaves a body over 500 KB in an open temporary file)."""
+    builder = EnvironBuilder(path=path, method="POST", data=data)
+    environ = builder.get_environ()
+    try:
+        return client.open(environ)
+    finally:
+        environ["wsgi.input"].close()
+        builder.close()
 
 
 def upload(client, client_id, path, name=None):
     """POST the file to the upload form; the response (a redirect when accepted)."""
     token = csrf_token(client, "/imports/")
     with open(path, "rb") as handle:
-        return client.post(
-            "/imports/",
-            data={
-                "csrf_token": token,
-                "client_id": str(client_id),
-                "file": (handle, name or Path(path).name),
-            },
-            content_type="multipart/form-data",
-        )
+        data = {
+            "csrf_token": token,
+            "client_id": str(client_id),
+            "file": (handle, name or Path(path).name),
+        }
+        return post_closing(client, "/imports/", data)
 
 
 def job_id(response) -> int:
