@@ -4,6 +4,7 @@ the values the contacts services check (`contacts.services._clean`)."""
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 
@@ -149,6 +150,7 @@ def checked_email(address: str) -> str:
     return normalise_email(address)
 
 
+@functools.lru_cache(maxsize=1024)
 def _gender(value: str) -> str:
     key = header_key(value)
     for gender, words in GENDERS.items():
@@ -157,6 +159,7 @@ def _gender(value: str) -> str:
     return ""
 
 
+@functools.lru_cache(maxsize=1024)
 def _language(value: str) -> str:
     key = header_key(value)
     for code, words in LANGUAGE_NAMES.items():

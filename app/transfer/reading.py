@@ -305,6 +305,8 @@ def _csv_rows(path, encoding: str, delimiter: str):
 def text(value) -> str:
     """A cell as text: numbers without a useless ".0" (a postcode 10115, not 10115.0),
     dates as ISO dates. Bare numbers are not taken for dates (a postcode would be one)."""
+    if type(value) is str:  # most cells
+        return value.strip()
     if value is None:
         return ""
     if isinstance(value, bool):

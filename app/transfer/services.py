@@ -14,9 +14,9 @@ from itertools import islice
 from pathlib import Path
 
 from flask import abort, current_app
-from flask_babel import force_locale
+from flask_babel import force_locale, format_number
 from flask_babel import gettext as _
-from peewee import fn
+from peewee import BooleanField, CharField, ForeignKeyField, IntegerField, TextField, fn
 
 from app import files
 from app.clients.models import FULL
@@ -66,6 +66,11 @@ ISSUE_COLUMNS = (
     ImportIssue.summary,
 )
 _STATEMENTS: dict[tuple, str] = {}
+_PLAIN_FIELDS = (CharField, TextField, IntegerField, BooleanField, ForeignKeyField)
+
+
+def _same(value):
+    return value
 
 
 def bulk_insert(model, fields, rows, returning=()) -> list[tuple]:
@@ -74,7 +79,9 @@ def bulk_insert(model, fields, rows, returning=()) -> list[tuple]:
     rows' parameters are converted by the fields themselves: building a 200-row statement
     node by node costs more than running it. Returns the `returning` columns' rows."""
     result = []
-    converters = [field.db_value for field in fields]
+    # Text, numbers and keys pass as they are (peewee's own conversion would return them
+    # unchanged); the first statement of each shape checks that against peewee's.
+    converters = [_same if isinstance(field, _PLAIN_FIELDS) else field.db_value for field in fields]
     for start_at in range(0, len(rows), INSERT_CHUNK):
         chunk = rows[start_at : start_at + INSERT_CHUNK]
         params = [
@@ -113,8 +120,8 @@ def _check_rows(sheet: reading.SheetInfo) -> None:
             _(
                 "The sheet has %(rows)s rows; at most %(limit)s can be imported at once. "
                 "Please split the file.",
-                rows=f"{sheet.rows:,}",
-                limit=f"{limit:,}",
+                rows=format_number(sheet.rows),
+                limit=format_number(limit),
             )
         )
 
@@ -268,19 +275,25 @@ def _existing(user, client_id: int, addresses) -> dict[str, int]:
     addresses = sorted(set(addresses))
     for start in range(0, len(addresses), 500):
         chunk = addresses[start : start + 500]
-        query = (
-            Person.visible_to(user, PersonEmail.address, Person.id)
-            .join(PersonEmail, on=(PersonEmail.person == Person.id))
-            .where(
-                PersonEmail.address.in_(chunk)
-                & (Person.client == client_id)
-                & Person.erased_at.is_null()
-            )
-            .order_by(Person.id)
+        # the address index first (any client), then the scoping base on those few ids:
+        # one plan that stays cheap however many persons the client has
+        pairs = list(
+            PersonEmail.select(PersonEmail.address, PersonEmail.person)
+            .where(PersonEmail.address.in_(chunk))
             .tuples()
         )
-        for address, person_id in query:
-            found.setdefault(address, person_id)
+        if not pairs:
+            continue
+        ids = {person_id for _address, person_id in pairs}
+        allowed = {
+            person.id
+            for person in Person.visible_to(user, Person.id).where(
+                Person.id.in_(list(ids)) & (Person.client == client_id) & Person.erased_at.is_null()
+            )
+        }
+        for address, person_id in sorted(pairs, key=lambda pair: pair[1]):
+            if person_id in allowed:
+                found.setdefault(address, person_id)
     return found
 
 

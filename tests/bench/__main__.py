@@ -62,6 +62,7 @@ def main() -> None:
         ("GET+POST /login (argon2id verify)", sign_in),
     ]:
         print(f"{name:<34}{value * 1000:>10.2f}ms{value / healthz:>12.1f}")
+    __import__("tests.bench.imports", fromlist=["main"]).main()
 
 
 if __name__ == "__main__":
