@@ -7,6 +7,8 @@ failure leaves the finished batches and a report that says exactly what they hol
 
 from __future__ import annotations
 
+import datetime
+import io
 import json
 import logging
 from dataclasses import dataclass
@@ -73,11 +75,65 @@ def _same(value):
     return value
 
 
+_COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
+
+
+def _copy_text(value) -> str:
+    """A value in COPY's text format."""
+    if value is None:
+        return "\\N"
+    if value is True or value is False:
+        return "t" if value else "f"
+    if isinstance(value, datetime.datetime):
+        return value.isoformat(sep=" ")
+    return str(value).translate(_COPY_ESCAPES)
+
+
+def _copy(model, fields, rows, returning=()) -> list[tuple]:
+    """PostgreSQL: the rows through COPY, several times faster than INSERT statements (no
+    statement to parse per 200 rows). New primary keys are taken from the table's sequence
+    first when `returning` asks for them (COPY returns nothing)."""
+    from psycopg2 import sql
+
+    fields = list(fields)
+    if returning:
+        pk = model._meta.primary_key
+        cursor = db.execute_sql(
+            "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
+            (model._meta.table_name, pk.column_name, len(rows)),
+        )
+        ids = [row[0] for row in cursor.fetchall()]
+        fields = [pk, *fields]
+        rows = [(new_id, *row) for new_id, row in zip(ids, rows, strict=True)]
+    buffer = io.StringIO()
+    for row in rows:
+        buffer.write(
+            "\t".join(
+                _copy_text(field.db_value(value))
+                for field, value in zip(fields, row, strict=True)
+            )
+        )
+        buffer.write("\n")
+    buffer.seek(0)
+    statement = sql.SQL("COPY {} ({}) FROM STDIN").format(
+        sql.Identifier(model._meta.table_name),
+        sql.SQL(", ").join(sql.Identifier(field.column_name) for field in fields),
+    )
+    db.cursor().copy_expert(statement, buffer)
+    # by identity: a peewee field's == builds an expression
+    positions = [next(i for i, f in enumerate(fields) if f is field) for field in returning]
+    return [tuple(row[i] for i in positions) for row in rows] if returning else []
+
+
 def bulk_insert(model, fields, rows, returning=()) -> list[tuple]:
     """INSERT `rows` (tuples in the order of `fields`) in statements of INSERT_CHUNK rows.
     peewee builds each statement once per shape (database, columns, number of rows) and the
     rows' parameters are converted by the fields themselves: building a 200-row statement
     node by node costs more than running it. Returns the `returning` columns' rows."""
+    from app.contacts.search import is_postgres
+
+    if is_postgres() and rows:
+        return _copy(model, fields, rows, returning)
     result = []
     # Text, numbers and keys pass as they are (peewee's own conversion would return them
     # unchanged); the first statement of each shape checks that against peewee's.

@@ -312,3 +312,20 @@ def test_rights_full_imports_read_only_403_hidden_404(app, client, world):
         assert {j.state for j in ImportJob.select()} == {"new"}
     listing = client.get("/imports/").get_data(as_text=True)
     assert "beta.csv" in listing and "gamma.csv" not in listing
+
+
+def test_cells_with_line_breaks_tabs_and_backslashes_arrive_unchanged(app, client, world, tmp_path):
+    """The bulk path (COPY on PostgreSQL, INSERT on SQLite) keeps every character."""
+    notes = 'Zeile 1\nZeile 2\twith a tab, a backslash \\N and "quotes"\r\nEnde'
+    path = tmp_path / "sonderzeichen.csv"
+    with open(path, "w", newline="", encoding="utf-8") as handle:
+        import csv
+
+        csv.writer(handle, delimiter=";").writerows(
+            [["Nachname", "Notizen", "Titel"], ["Zeichen", notes, "\\"], ["Leer", "", ""]]
+        )
+    import_file(client, world["alpha"].id, path)
+    with app.app_context():
+        person = Person.get(Person.last_name == "Zeichen")
+        assert (person.notes, person.title) == (notes.strip(), "\\")
+        assert Person.get(Person.last_name == "Leer").notes == ""
