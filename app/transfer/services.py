@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime
 import io
+import itertools
 import json
 import logging
 from dataclasses import dataclass
@@ -137,11 +138,17 @@ def bulk_insert(model, fields, rows, returning=()) -> list[tuple]:
     # Text, numbers and keys pass as they are (peewee's own conversion would return them
     # unchanged); the first statement of each shape checks that against peewee's.
     converters = [_same if isinstance(field, _PLAIN_FIELDS) else field.db_value for field in fields]
+    converting = any(convert is not _same for convert in converters)
     for start_at in range(0, len(rows), INSERT_CHUNK):
         chunk = rows[start_at : start_at + INSERT_CHUNK]
-        params = [
-            convert(value) for row in chunk for convert, value in zip(converters, row, strict=True)
-        ]
+        if converting:
+            params = [
+                convert(value)
+                for row in chunk
+                for convert, value in zip(converters, row, strict=True)
+            ]
+        else:
+            params = list(itertools.chain.from_iterable(chunk))
         key = (type(db.obj), model, tuple(fields), tuple(returning), len(chunk))
         statement = _STATEMENTS.get(key)
         if statement is None:
@@ -717,8 +724,9 @@ def run_import(job_id: int, progress=None) -> ImportJob:
                 require_client(user, job.client_id, FULL)
             except Exception:
                 raise ImportFileError(_("You no longer have full access to this client.")) from None
-            info = _info(job)
-            _check_rows(info.sheet(job.sheet))
+            # the stored file cannot change (its name is its digest) and was checked at
+            # upload; only a row limit lowered since then is applied again
+            _check_rows(reading.SheetInfo(job.sheet, job.total + job.header_row))
             importer = Importer(job, user)
             rows = _data_rows(job)
             batches = 0
