@@ -136,6 +136,7 @@ def _register_blueprints(app: Flask) -> None:
     from app.settings.views import bp as settings_bp
     from app.status.admin_views import bp as status_admin_bp
     from app.status.views import bp as status_bp
+    from app.transfer.views import bp as transfer_bp
     from app.users.admin_views import bp as user_admin_bp
     from app.users.views import bp as users_bp
 
@@ -148,6 +149,7 @@ def _register_blueprints(app: Flask) -> None:
         events_bp,
         mailings_bp,
         exports_bp,
+        transfer_bp,
         outlets_bp,
         status_bp,
         users_bp,

@@ -221,6 +221,46 @@ def notice_withdraw(notice_id, everything):
     click.echo(f"{done} notice(s) withdrawn")
 
 
+@cli.command("import")
+@click.argument("path", metavar="FILE", type=click.Path(dir_okay=False))
+@click.option("--client", "client_name", help="Client by name (default: the only one).")
+@click.option("--list", "list_name", help="Also put the contacts on this fixed list.")
+@click.option(
+    "--on-duplicate",
+    type=click.Choice(["skip", "update", "create"]),
+    default="skip",
+    show_default=True,
+    help="A row whose e-mail address a contact of the client (or an earlier row) has.",
+)
+@click.option("--sheet", help="Sheet of a workbook (default: the first).")
+@click.option(
+    "--user",
+    "email",
+    help="Import in this user's name (default: the first administrator with full access).",
+)
+def import_command(path, client_name, list_name, on_duplicate, sheet, email):
+    """Import contacts from an .xlsx or .csv file, with the columns found from its headers.
+    The per-row report is written beside the file (NAME.report.xlsx); the last line is
+    created=N updated=N skipped=N rejected=N. Exit status 1 if the file cannot be read or
+    the import fails."""
+    from pathlib import Path
+
+    from app.transfer.command import CommandError, report_path, run
+
+    try:
+        job = run(path, client_name, list_name, on_duplicate, sheet, email)
+    except CommandError as exc:
+        raise click.ClickException(str(exc)) from None
+    if job.error:
+        click.echo(f"import failed: {job.error}", err=True)
+    click.echo(f"report: {report_path(Path(path))}")
+    click.echo(
+        f"created={job.created} updated={job.updated} skipped={job.skipped} rejected={job.rejected}"
+    )
+    if job.state != "done":
+        sys.exit(1)
+
+
 @cli.command("set-password")
 @click.argument("email")
 @click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")

@@ -38,6 +38,7 @@ ENV_SETTINGS = {
     "SPF_INCLUDE": str,
     "DNS_NAMESERVERS": str,
     "DNS_PORT": int,
+    "IMPORT_MAX_ROWS": int,
 }
 
 DEFAULTS = {
@@ -53,6 +54,7 @@ DEFAULTS = {
     "TRUSTED_PROXIES": 0,
     "HUEY_IMMEDIATE": False,
     "QUEUE_NAME": "depesche",  # several installations may share one Redis
+    "IMPORT_MAX_ROWS": 200_000,  # rows of one imported sheet (memory: about 1 KB per row)
     "LANGUAGES": ("de", "en"),
     "WTF_CSRF_TIME_LIMIT": None,  # the token lives as long as the session
     # Sign-in, code and reset requests per source address (slows password spraying).

@@ -29,6 +29,7 @@ INLINE_TYPES = {"application/pdf", "image/png", "image/jpeg", "image/gif", "imag
 REFERENCES = [
     ("app.contacts.models", "HistoryEntry", "file_sha256"),
     ("app.mailings.models", "MailingAttachment", "file_sha256"),
+    ("app.transfer.models", "ImportJob", "file_sha256"),
 ]
 
 

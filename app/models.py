@@ -70,6 +70,7 @@ def all_models() -> list[type[BaseModel]]:
     from app.senders.models import DkimKey, SenderAccount, SenderDomain, SenderUser
     from app.settings.models import Setting
     from app.status.models import Notice
+    from app.transfer.models import ImportIssue, ImportJob
     from app.users.models import User
 
     return [
@@ -111,6 +112,8 @@ def all_models() -> list[type[BaseModel]]:
         MailingAttachment,
         MailingSource,
         ExportJob,
+        ImportJob,
+        ImportIssue,
     ]
 
 

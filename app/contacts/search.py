@@ -41,6 +41,8 @@ def _strip(word: str) -> str:
 @functools.lru_cache(maxsize=65536)
 def _forms(word: str) -> tuple[str, ...]:
     word = word.lower()
+    if word.isascii():  # nothing to transliterate or strip (most words; imports call this a lot)
+        return (word,)
     transliterated, stripped = _strip(word.translate(_TRANSLIT)), _strip(word)
     return (transliterated,) if stripped == transliterated else (transliterated, stripped)
 

@@ -22,12 +22,12 @@ from app.contacts.models import (
 )
 from app.contacts.services import reindex
 from app.events.models import Event, Invitation
-from app.exports.models import ExportJob
 from app.lists.models import DistributionList, ListMember
 from app.mailings.models import Mailing
 from app.outlets.models import Outlet, OutletDepartment
 from app.outlets.services import reindex_outlets
 from app.security import PERMISSIONS
+from app.transfer.models import ImportJob
 from tests import factories
 from tests.clients.notes import Note
 
@@ -39,6 +39,7 @@ VISIBLE_CLIENT = "Sichtbar GmbH"
 HIDDEN_LIST = "Vertraulicher Presseverteiler"
 HIDDEN_EVENT = "Verschwiegene Bilanzpressekonferenz"
 HIDDEN_MAILING = "Sperrfrist: Übernahmeangebot"
+HIDDEN_FILE = "geheime-presseliste.xlsx"
 ARGUMENT = re.compile(r"<(?:(\w+)(?:\([^)]*\))?:)?(\w+)>")
 
 
@@ -54,7 +55,9 @@ def hidden_ids(hidden, note, person, entry, outlet, hidden_list, event, mailing,
         "event_id": event.id,
         "invitation_id": event.invitations.get().id,
         "mailing_id": mailing.id,
-        "job_id": job.id,  # a full export: administrators only (not client-owned)
+        # an import job is client-owned; the full export's jobs are administrators' only
+        # (their routes answer 403 to anyone else whatever the id)
+        "job_id": job.id,
     }
 
 
@@ -101,7 +104,9 @@ def test_a_hidden_client_appears_nowhere(app, client, login_as, notes, role):
         event = Event.create(client=hidden, title=HIDDEN_EVENT, starts_at=datetime(2099, 5, 1))
         Invitation.create(event=event, person=person, note="Geheime Zusage")
         mailing = Mailing.create(client=hidden, subject=HIDDEN_MAILING, html="<p>x</p>")
-        job = ExportJob.create(user=other.id, state="done", file_name="missing.zip")
+        job = ImportJob.create(
+            client=hidden, user=other, file_sha256="0" * 64, file_name=HIDDEN_FILE, kind="csv"
+        )
     secrets = [
         *HIDDEN_CLIENT,
         *HIDDEN_NOTE,
@@ -112,6 +117,7 @@ def test_a_hidden_client_appears_nowhere(app, client, login_as, notes, role):
         HIDDEN_EVENT,
         "Geheime Zusage",
         HIDDEN_MAILING,
+        HIDDEN_FILE,
     ]
     ids = hidden_ids(hidden, note, person, entry, outlet, hidden_list, event, mailing, job)
 
