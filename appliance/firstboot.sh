@@ -38,10 +38,11 @@ db_password=$(secret 24)
 redis_password=$(secret 24)
 secret_key=$(secret 48)
 
-printf '# Depesche: written by firstboot.sh\nrequirepass %s\n' "$redis_password" >$conf/redis.conf.new
-chown root:redis $conf/redis.conf.new
-chmod 640 $conf/redis.conf.new
-mv $conf/redis.conf.new $conf/redis.conf
+# Redis reads its password from its own configuration (it starts after this service).
+sed -i '/^requirepass /d' /etc/redis/redis.conf
+printf 'requirepass %s\n' "$redis_password" >>/etc/redis/redis.conf
+chown redis:redis /etc/redis/redis.conf
+chmod 640 /etc/redis/redis.conf
 
 as_postgres() { setpriv --reuid=postgres --regid=postgres --init-groups -- "$@"; }
 # The password goes in on standard input, never on a command line (ps would show it).
@@ -63,7 +64,7 @@ DEPESCHE_DATABASE_URL=$database_url
 DEPESCHE_REDIS_URL=redis://:$redis_password@127.0.0.1:6379/0
 DEPESCHE_SECRET_KEY=$secret_key
 DEPESCHE_SMTP_URL=smtp://127.0.0.1:25
-DEPESCHE_MAIL_FROM=Depesche <depesche@$name>
+DEPESCHE_MAIL_FROM="Depesche <depesche@$name>"
 DEPESCHE_COOKIE_SECURE=yes
 DEPESCHE_TRUSTED_PROXIES=1
 EOF

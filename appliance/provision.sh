@@ -79,11 +79,16 @@ if [ -n "$root" ]; then
     cp -L /etc/resolv.conf "$root/run/systemd/resolve/stub-resolv.conf"
     cp -L /etc/resolv.conf "$root/run/systemd/resolve/resolv.conf"
     if [ ! -L "$root/etc/resolv.conf" ]; then cp -L /etc/resolv.conf "$root/etc/resolv.conf"; fi
+    # pip in the chroot trusts the build host's CA bundle (for builds behind a
+    # TLS-intercepting proxy); it lives on the chroot's /run and does not stay in the image.
+    cp -L /etc/ssl/certs/ca-certificates.crt "$root/run/build-host-ca.crt"
     set -- /opt/depesche/appliance/provision.sh
     [ -n "$keys" ] && set -- "$@" --authorized-keys /root/depesche-authorized-keys
     [ -n "$seal" ] && set -- "$@" --seal
     DEPESCHE_IN_CHROOT=1 chroot "$root" /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin \
-        DEPESCHE_IN_CHROOT=1 HOME=/root LANG=C.UTF-8 "$@"
+        DEPESCHE_IN_CHROOT=1 HOME=/root LANG=C.UTF-8 PIP_CERT=/run/build-host-ca.crt \
+        ${PIP_INDEX_URL:+PIP_INDEX_URL=$PIP_INDEX_URL} ${http_proxy:+http_proxy=$http_proxy} \
+        ${https_proxy:+https_proxy=$https_proxy} "$@"
     rm -f "$root/root/depesche-authorized-keys"
     exit 0
 fi
@@ -110,11 +115,14 @@ apt-get install -y -q --no-install-recommends \
     locales tzdata ca-certificates openssl less sudo whiptail iproute2 procps kmod \
     python3 python3-venv libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core shared-mime-info \
     postgresql redis-server nginx postfix libsasl2-modules \
-    chrony unattended-upgrades apt-listchanges needrestart \
+    chrony unattended-upgrades apt-listchanges \
     auditd audispd-plugins apparmor apparmor-utils \
-    borgbackup borgmatic openssh-client openssh-server nftables \
-    libpam-tmpdir acct sysstat debsums apt-show-versions lynis
-apt-get purge -y -q --auto-remove build-essential gcc g++ make 2>/dev/null || true
+    borgbackup borgmatic openssh-client openssh-server nftables fail2ban python3-systemd \
+    libpam-tmpdir libpam-passwdqc acct sysstat debsums apt-show-versions chkrootkit lynis
+# The security updates of what debootstrap installed.
+apt-get dist-upgrade -y -q --no-install-recommends
+# No compilers, assemblers or linkers on the appliance.
+apt-get purge -y -q --auto-remove build-essential gcc g++ make binutils needrestart 2>/dev/null || true
 
 log "users"
 getent group depesche >/dev/null || addgroup --system depesche
@@ -165,16 +173,17 @@ systemctl enable depesche-firstboot.service depesche-migrate.service \
     depesche-backup.timer depesche-backup-drill.timer depesche-backup-check.timer >/dev/null 2>&1
 
 log "PostgreSQL and Redis (localhost only; passwords at first boot)"
+# The standard port, also when the cluster was created in a chroot on a machine whose own
+# PostgreSQL held 5432 (pg_createcluster then takes the next free one).
+sed -i 's/^port = [0-9]*/port = 5432/' /etc/postgresql/*/main/postgresql.conf
 # PostgreSQL listens on localhost (Debian's default); the role and database are made
 # at first boot together with their password.
-for conf in /etc/redis/redis.conf; do
-    grep -q '^include /etc/depesche/redis.conf' $conf ||
-        printf '\n# Depesche: the password (firstboot.sh)\ninclude /etc/depesche/redis.conf\n' >>$conf
-    sed -i 's/^bind .*/bind 127.0.0.1 -::1/' $conf
-    sed -i 's/^# *rename-command CONFIG ""/rename-command CONFIG ""/' $conf
-done
-# The include must exist for redis to start even before the first boot has run.
-[ -f /etc/depesche/redis.conf ] || install -m 640 -o root -g redis /dev/null /etc/depesche/redis.conf
+# Redis: localhost only, CONFIG disabled; firstboot.sh writes `requirepass` into redis.conf
+# (Redis starts after it).
+conf=/etc/redis/redis.conf
+sed -i 's/^bind .*/bind 127.0.0.1 -::1/' $conf
+sed -i 's/^# *rename-command CONFIG ""/rename-command CONFIG ""/' $conf
+rm -f /etc/depesche/redis.conf
 
 log "nginx with TLS (certificate at first boot)"
 install -d -m 755 /etc/nginx/depesche /usr/share/depesche-setup
@@ -186,7 +195,8 @@ install -m 644 $files/setup-page/* /usr/share/depesche-setup/
 rm -f /etc/nginx/sites-enabled/default
 ln -sf /etc/nginx/sites-available/depesche /etc/nginx/sites-enabled/depesche
 [ -e /etc/nginx/depesche/mode.conf ] || ln -s setup-pending.conf /etc/nginx/depesche/mode.conf
-sed -i 's/^\(\s*\)# *server_tokens off;/\1server_tokens off;/' /etc/nginx/nginx.conf
+sed -i -e 's/^\(\s*\)# *server_tokens off;/\1server_tokens off;/' \
+    -e 's/^\(\s*\)ssl_protocols .*/\1ssl_protocols TLSv1.2 TLSv1.3;/' /etc/nginx/nginx.conf
 
 log "Postfix (outbound only, relay configurable, bounces to the app)"
 grep -q 'appended by appliance/provision.sh' /etc/postfix/main.cf || {
@@ -217,6 +227,13 @@ sed -i -e 's/^UMASK.*/UMASK\t\t027/' -e 's/^PASS_MAX_DAYS.*/PASS_MAX_DAYS\t365/'
     -e 's/^PASS_MIN_DAYS.*/PASS_MIN_DAYS\t1/' /etc/login.defs
 grep -q '^SHA_CRYPT_MIN_ROUNDS' /etc/login.defs || printf 'SHA_CRYPT_MIN_ROUNDS 500000\n' >>/etc/login.defs
 systemctl enable apparmor.service auditd.service chrony.service acct.service >/dev/null 2>&1 || true
+# fail2ban: SSH failures from the journal, bans through nftables
+install -m 644 $files/fail2ban-depesche.conf /etc/fail2ban/jail.d/depesche.conf
+systemctl enable fail2ban.service >/dev/null 2>&1
+grep -q '^umask 027' /etc/profile || printf 'umask 027\n' >>/etc/profile
+chmod 750 /etc/sudoers.d /home/admin
+chmod 700 /etc/cron.d /etc/cron.daily /etc/cron.weekly /etc/cron.monthly /etc/cron.hourly 2>/dev/null || true
+chmod 600 /etc/ssh/sshd_config
 sed -i 's/^ENABLED=.*/ENABLED="true"/' /etc/default/sysstat
 systemctl enable sysstat.service >/dev/null 2>&1 || true
 # /tmp in memory, cleared at each boot
@@ -231,10 +248,16 @@ Name=en* eth*
 [Network]
 DHCP=yes
 EOF
+install -d /etc/systemd/resolved.conf.d /etc/systemd/system/systemd-networkd-wait-online.service.d
+printf '[Resolve]\nLLMNR=no\nMulticastDNS=no\n' >/etc/systemd/resolved.conf.d/depesche.conf
+# Boot goes on after 60 s without a network; a container gets its network from the host.
+printf '%s\n' '[Unit]' 'ConditionVirtualization=!container' '' '[Service]' 'ExecStart=' \
+    'ExecStart=/lib/systemd/systemd-networkd-wait-online --any --timeout=60' \
+    >/etc/systemd/system/systemd-networkd-wait-online.service.d/depesche.conf
 systemctl enable systemd-networkd.service systemd-resolved.service >/dev/null 2>&1
 if [ -n "${DEPESCHE_IN_CHROOT:-}" ]; then
     echo depesche >/etc/hostname
-    printf '127.0.0.1\tlocalhost\n127.0.1.1\tdepesche\n::1\tlocalhost ip6-localhost ip6-loopback\n' >/etc/hosts
+    printf '127.0.0.1\tlocalhost\n127.0.1.1\tdepesche.localdomain depesche\n::1\tlocalhost ip6-localhost ip6-loopback\n' >/etc/hosts
 fi
 
 apt-get clean
@@ -243,7 +266,7 @@ if [ -n "$seal" ]; then
     rm -f /etc/ssh/ssh_host_* /etc/depesche/depesche.env /etc/depesche/backup.env
     rm -f /etc/nginx/depesche/tls.crt /etc/nginx/depesche/tls.key
     rm -f /var/lib/depesche-firstboot/done
-    : >/etc/depesche/redis.conf
+    sed -i '/^requirepass /d' /etc/redis/redis.conf
     : >/etc/machine-id
     rm -f /var/lib/dbus/machine-id
 fi

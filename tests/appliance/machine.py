@@ -30,7 +30,7 @@ class Machine:
 
     def boot(self, timeout: float = 300) -> float:
         started = time.monotonic()
-        log = self.log_path.open("wb")
+        self._log = log = self.log_path.open("wb")
         self.process = subprocess.Popen(
             [
                 "systemd-nspawn",
@@ -99,6 +99,7 @@ class Machine:
                 "-c",
                 command,
             ],
+            stdin=subprocess.DEVNULL,
             capture_output=True,
             text=True,
             timeout=timeout,
@@ -124,3 +125,5 @@ class Machine:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait()
+        if getattr(self, "_log", None):
+            self._log.close()
