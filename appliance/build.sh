@@ -71,7 +71,6 @@ rm -f "$image"
 truncate -s "$size" "$image"
 printf 'label: dos\nstart=2048, type=83, bootable\n' | sfdisk -q "$image"
 uuid=$(cat /proc/sys/kernel/random/uuid)
-printf 'UUID=%s / ext4 errors=remount-ro,noatime 0 1\n' "$uuid" >"$rootfs/etc/fstab"
 offset=$((2048 * 512))
 loop=$(losetup --find --show --offset $offset "$image")
 mnt=$(mktemp -d)
@@ -85,6 +84,8 @@ trap cleanup EXIT INT TERM
 mkfs.ext4 -q -L depesche-root -U "$uuid" -O ^64bit "$loop"
 mount "$loop" "$mnt"
 (cd "$rootfs" && tar -c --numeric-owner --xattrs --acls .) | tar -x -C "$mnt" --numeric-owner --xattrs --acls
+# fstab only in the image: the root file system itself also boots in a container
+printf 'UUID=%s / ext4 errors=remount-ro,noatime 0 1\n' "$uuid" >"$mnt/etc/fstab"
 mkdir -p "$mnt/boot/extlinux"
 cat >"$mnt/boot/extlinux/extlinux.conf" <<EOF
 DEFAULT depesche

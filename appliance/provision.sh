@@ -199,11 +199,11 @@ sed -i -e 's/^\(\s*\)# *server_tokens off;/\1server_tokens off;/' \
     -e 's/^\(\s*\)ssl_protocols .*/\1ssl_protocols TLSv1.2 TLSv1.3;/' /etc/nginx/nginx.conf
 
 log "Postfix (outbound only, relay configurable, bounces to the app)"
-grep -q 'appended by appliance/provision.sh' /etc/postfix/main.cf || {
-    sed -i -e '/^inet_interfaces/d' -e '/^mydestination/d' -e '/^relayhost/d' \
-        -e '/^smtpd_banner/d' -e '/^smtp_tls_security_level/d' -e '/^inet_protocols/d' /etc/postfix/main.cf
-    cat $files/postfix-main-extra.cf >>/etc/postfix/main.cf
-}
+# postconf -e replaces a setting in place, so a second run changes nothing; the relay
+# (relayhost) is the operator's and is never touched here.
+grep -v '^#' $files/postfix-main-extra.cf | grep '=' | while IFS= read -r setting; do
+    postconf -e "$setting"
+done
 grep -q '^depesche-bounces' /etc/postfix/master.cf || cat $files/postfix-master-extra.cf >>/etc/postfix/master.cf
 [ -f /etc/postfix/transport ] || printf '# VERP-DOMAIN  depesche-bounces:\n' >/etc/postfix/transport
 [ -f /etc/postfix/sasl_passwd ] || install -m 600 /dev/null /etc/postfix/sasl_passwd

@@ -205,6 +205,22 @@ def test_no_default_credentials_in_the_built_image(machine):
     assert auth.stdout.strip() == "True"
 
 
+def test_postfix_delivers_out_from_localhost_only(machine):
+    settings = dict(
+        line.split(" = ", 1)
+        for line in machine.run(
+            "postconf inet_interfaces default_transport relay_transport"
+        ).stdout.splitlines()
+        if " = " in line
+    )
+    assert settings["inet_interfaces"] == "loopback-only"
+    assert settings["default_transport"] == "smtp"
+    assert settings["relay_transport"] == "smtp"
+    master = machine.run("postconf -M depesche-bounces/unix").stdout
+    assert "argv=/opt/depesche/appliance/bounce-pipe" in master
+    machine.run("postfix check")
+
+
 def test_unattended_upgrades_enabled(machine):
     dump = machine.run("apt-config dump APT::Periodic").stdout
     assert 'APT::Periodic::Unattended-Upgrade "1";' in dump
