@@ -231,7 +231,8 @@ systemctl enable apparmor.service auditd.service chrony.service acct.service >/d
 install -m 644 $files/fail2ban-depesche.conf /etc/fail2ban/jail.d/depesche.conf
 systemctl enable fail2ban.service >/dev/null 2>&1
 grep -q '^umask 027' /etc/profile || printf 'umask 027\n' >>/etc/profile
-chmod 750 /etc/sudoers.d /home/admin
+chmod 750 /etc/sudoers.d
+chmod 700 /home/admin
 chmod 700 /etc/cron.d /etc/cron.daily /etc/cron.weekly /etc/cron.monthly /etc/cron.hourly 2>/dev/null || true
 chmod 600 /etc/ssh/sshd_config
 sed -i 's/^ENABLED=.*/ENABLED="true"/' /etc/default/sysstat

@@ -250,21 +250,26 @@ def test_depesche_ctl_status(machine):
     assert "pending tasks" in result.stdout
 
 
-LYNIS_MINIMUM = 75  # the index this build reaches is higher; the goal is 85 (docs/decisions.md)
+# In the container this build reaches 84; the goal of 85 is not reached there, because
+# auditd, AppArmor, process accounting and the kernel's sysctl values belong to the host
+# (README "Operators: the appliance" lists the remaining findings). A drop fails the test.
+LYNIS_MINIMUM = 83
 
 
 def test_lynis_hardening_index(machine):
-    result = machine.run(
-        "lynis audit system --quick --no-colors --no-log --skip-plugins 2>&1",
+    machine.run(
+        "lynis audit system --quick --no-colors --skip-plugins >/dev/null 2>&1",
         timeout=600,
         check=False,
     )
-    match = re.search(r"Hardening index : (\d+)", result.stdout)
-    assert match, result.stdout[-3000:]
+    report = machine.run("cat /var/log/lynis-report.dat").stdout
+    match = re.search(r"^hardening_index=(\d+)$", report, re.M)
+    assert match, report[-3000:]
     index = int(match.group(1))
-    warnings = re.findall(r"^\s+! (.*)$", result.stdout, re.M)
+    findings = re.findall(r"^(warning|suggestion)\[\]=([^|]*)\|([^|]*)", report, re.M)
     print(f"\nLynis hardening index: {index}")
-    print("Lynis warnings:", *warnings, sep="\n  ")
+    for kind, test_id, text in findings:
+        print(f"  {kind} {test_id}: {text}")
     assert index >= LYNIS_MINIMUM
 
 

@@ -31,14 +31,16 @@ def test_disk_image_boots_to_the_login_prompt(tmp_path):
     if not IMAGE.exists():
         pytest.fail(f"no disk image {IMAGE}: run make appliance first")
     serial = tmp_path / "serial.log"
+    errors = tmp_path / "qemu.err"
     # tcg by default: it boots in about a minute, and a nested /dev/kvm may exist and fail
     accel = os.environ.get("DEPESCHE_APPLIANCE_QEMU_ACCEL", "tcg")
-    qemu = subprocess.Popen(
+    with errors.open("wb") as err:
+        qemu = subprocess.Popen(
         [QEMU, "-machine", f"pc,accel={accel}", "-m", "1536", "-smp", "2", "-nodefaults",
          "-display", "none", "-serial", f"file:{serial}", "-no-reboot",
          "-drive", f"file={IMAGE},format=raw,if=virtio,snapshot=on",
          "-netdev", "user,id=n0,restrict=on", "-device", "virtio-net-pci,netdev=n0"],
-        stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+        stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=err,
     )  # fmt: skip
     started = time.monotonic()
     try:
@@ -46,7 +48,7 @@ def test_disk_image_boots_to_the_login_prompt(tmp_path):
             text = serial.read_text(errors="replace") if serial.exists() else ""
             if "login:" in text:
                 break
-            assert qemu.poll() is None, f"qemu ended: {qemu.stderr.read().decode()}\n{text[-3000:]}"
+            assert qemu.poll() is None, f"qemu ended: {errors.read_text()}\n{text[-3000:]}"
             time.sleep(2)
         else:
             pytest.fail(f"no login prompt within 900 s ({accel}):\n{text[-3000:]}")
@@ -54,6 +56,4 @@ def test_disk_image_boots_to_the_login_prompt(tmp_path):
         qemu.kill()
         qemu.wait()
     print(f"\nqemu ({accel}) reached the login prompt in {time.monotonic() - started:.0f} s")
-    assert (
-        "depesche-firstboot" in text or "Depesche first boot" in text or "depesche login:" in text
-    )
+    assert "depesche login:" in text  # our system, by its host name
