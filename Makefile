@@ -103,7 +103,7 @@ translations: .venv
 # The appliance (README "Operators: the appliance"): a Debian 12 root file system and raw
 # disk image built with debootstrap (root needed), and its checks booted in systemd-nspawn.
 appliance-deps:
-	@sh .ci/system-deps debootstrap e2fsprogs fdisk mount extlinux syslinux-common systemd-container
+	@sh .ci/system-deps debootstrap e2fsprogs fdisk mount extlinux syslinux-common systemd-container qemu-system-x86
 
 appliance: appliance-deps
 	sh appliance/build.sh
