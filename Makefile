@@ -16,7 +16,7 @@ REDIS_TEST_URL ?= redis://127.0.0.1:6379/0
 SEMGREP_VENV := .venv-semgrep
 SEMGREP := $(SEMGREP_VENV)/bin/semgrep
 
-.PHONY: run test test-embedded test-services bench lint security format translations system-deps browser-deps backup-deps clean .venv
+.PHONY: appliance appliance-test appliance-deps run test test-embedded test-services bench lint security format translations system-deps browser-deps backup-deps clean .venv
 
 # The virtual environment alone (created, or updated when pyproject.toml changed).
 .venv: $(STAMP)
@@ -99,6 +99,17 @@ format: .venv
 # Extract strings and merge them into the catalogues; translate the German ones by hand.
 translations: .venv
 	$(DEPESCHE) translate update
+
+# The appliance (README "Operators: the appliance"): a Debian 12 root file system and raw
+# disk image built with debootstrap (root needed), and its checks booted in systemd-nspawn.
+appliance-deps:
+	@sh .ci/system-deps debootstrap e2fsprogs fdisk mount extlinux syslinux-common systemd-container qemu-system-x86
+
+appliance: appliance-deps
+	sh appliance/build.sh
+
+appliance-test: .venv appliance-deps
+	DEPESCHE_APPLIANCE_TEST=1 $(BIN)/python -m pytest -p no:cacheprovider -m appliance -v tests/appliance
 
 clean:
 	rm -rf $(VENV) $(SEMGREP_VENV) .pytest_cache .ruff_cache test-artifacts
