@@ -2,7 +2,7 @@
 many persons loaded in batches with a fixed number of queries per batch.
 
 An export of another kind of person list (an event's participants, a mailing's recipients)
-passes its own ids and an `extra` function giving each person's additional values (the
+passes its own ids and an `extra_of` function giving each person's additional values (the
 RSVP state, the delivery state), and appends its own `Column`s that read `row.extra`.
 """
 
@@ -115,7 +115,7 @@ def chosen_columns(keys: Sequence[str]) -> list[Column]:
 def person_rows(
     user,
     person_ids: Sequence[int],
-    extra: Callable[[list[int]], dict[int, dict]] | None = None,
+    extra_of: Callable[[list[int]], dict[int, dict]] | None = None,
     batch: int = BATCH,
 ) -> Iterator[PersonRow]:
     """The rows of the persons, in the order of `person_ids`, loaded `batch` at a time
@@ -129,6 +129,6 @@ def person_rows(
             )
         }
         persons = [found[i] for i in chunk if i in found]
-        extras = extra(chunk) if extra else {}
+        extras = extra_of(chunk) if extra_of else {}
         for row in listing.rows_for(user, persons):
             yield PersonRow(row, extras.get(row.person.id, {}))

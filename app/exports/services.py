@@ -111,7 +111,7 @@ def export_event(user, event, column_keys, target) -> int:
     }
     ids = list(invitations)
 
-    def extra(chunk):
+    def answers_of(chunk):
         return {
             pid: {"state": str(RSVP_STATES[invitations[pid][0]]), "note": invitations[pid][1]}
             for pid in chunk
@@ -122,7 +122,7 @@ def export_event(user, event, column_keys, target) -> int:
         Column("rsvp", _l("Answer"), lambda r: r.extra.get("state", ""), 12),
         Column("rsvp_note", _l("Note"), lambda r: r.extra.get("note", ""), 24),
     ]
-    rows = write_xlsx(target, columns, person_rows(user, ids, extra), title=event.title)
+    rows = write_xlsx(target, columns, person_rows(user, ids, answers_of), title=event.title)
     record(
         "event.export",
         event,
