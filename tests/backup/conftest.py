@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import run_cli
+
 
 @pytest.fixture
 def borg_env(tmp_path, monkeypatch):
@@ -44,4 +46,18 @@ def instance(app, tmp_path, borg_env, cli_env):
     env = {**cli_env, **borg_env}
     env["DEPESCHE_BACKUP_SITE_A"] = str(tmp_path / "site-a" / "repo")
     env["DEPESCHE_BACKUP_SITE_B"] = str(tmp_path / "site-b" / "repo")
+    return env
+
+
+@pytest.fixture
+def disposable(instance, tmp_path):
+    """An instance of its own (SQLite in its data directory, demo data, two sites) that
+    may be destroyed: never the test session's shared database."""
+    env = {k: v for k, v in instance.items() if k != "DEPESCHE_DATABASE_URL"}
+    env["DEPESCHE_DATA_DIR"] = str(tmp_path / "doomed")
+    env["DEPESCHE_BACKUP_SITE_A"] = str(tmp_path / "doomed-a" / "repo")
+    env["DEPESCHE_BACKUP_SITE_B"] = str(tmp_path / "doomed-b" / "repo")
+    for args in (("init-db",), ("demo-data", "--contacts", "50")):
+        done = run_cli(env, *args, timeout=300)
+        assert done.returncode == 0, done.stderr
     return env

@@ -239,3 +239,41 @@ def test_check_verify_data_finds_a_damaged_chunk(instance):
     assert "site A: ok" in failed.stdout and "site B: FAILED" in failed.stdout
     status = json.loads((Path(instance["DEPESCHE_DATA_DIR"]) / "backup-status.json").read_text())
     assert status["check"]["B"]["last_result"] == "failed"
+
+
+def test_restore_over_the_live_instance(disposable, tmp_path):
+    """`restore --yes-overwrite-live`: yesterday's state comes back, today's is kept beside
+    it, and the app answers /healthz on the result (no systemd here: the tool says to stop
+    the app by hand, which the appliance's units do)."""
+    from app.extensions import make_database
+
+    env = disposable
+    data_dir = Path(env["DEPESCHE_DATA_DIR"])
+    assert run_tool(env, "create").returncode == 0
+    database = make_database(f"sqlite:///{data_dir / 'depesche.db'}")
+    before = database.execute_sql("SELECT COUNT(*) FROM person").fetchone()[0]
+    database.execute_sql(
+        "INSERT INTO person (client_id, last_name, gender, title, first_name, position, "
+        "department, language, street, postcode, city, country, notes, blocked, "
+        "blocked_reason, origin, origin_file, search_text, name_key, created_at, updated_at) "
+        "SELECT client_id, 'Heutig', '', '', '', '', '', 'de', '', '', '', 'DE', '', 0, '', "
+        "'manual', '', '', '', created_at, updated_at FROM person LIMIT 1"
+    )
+    database.close()
+    refused = run_tool(env, "restore", "latest")
+    assert refused.returncode != 0, "over the live data only with --yes-overwrite-live"
+    restored = run_tool(env, "restore", "latest", "--yes-overwrite-live", timeout=600)
+    assert restored.returncode == 0, restored.stderr + restored.stdout
+    assert "stop the app by hand" in restored.stdout
+    assert "/healthz: ok" in restored.stdout
+    database = make_database(f"sqlite:///{data_dir / 'depesche.db'}")
+    try:
+        assert database.execute_sql("SELECT COUNT(*) FROM person").fetchone()[0] == before
+    finally:
+        database.close()
+    (kept,) = data_dir.parent.glob(f"{data_dir.name}.before-restore-*")
+    old = make_database(f"sqlite:///{kept / 'depesche.db'}")
+    try:
+        assert old.execute_sql("SELECT COUNT(*) FROM person").fetchone()[0] == before + 1
+    finally:
+        old.close()
