@@ -38,6 +38,26 @@ def sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
+DIGEST_CACHE = "file-digests.json"
+
+
+def _digest_cache(settings: Settings) -> dict:
+    """The files' digests of the last snapshot by (size, mtime, inode): a file that did not
+    change is not read again for the manifest (the second backup of 1 GB of unchanged media
+    would otherwise hash it all again; borg itself skips such files the same way)."""
+    try:
+        return json.loads((settings.work_dir / DIGEST_CACHE).read_text())
+    except (OSError, ValueError):
+        return {}
+
+
+def _save_digest_cache(settings: Settings, digests: dict) -> None:
+    path = settings.work_dir / DIGEST_CACHE
+    temp = path.with_suffix(".tmp")
+    temp.write_text(json.dumps(digests))
+    temp.replace(path)
+
+
 def sqlite_path(url: str) -> Path:
     return Path(unquote(url[len("sqlite:///") :]))
 
@@ -162,6 +182,8 @@ def make_snapshot(settings: Settings) -> dict:
     database.close()
 
     files = {}
+    known = _digest_cache(settings)
+    seen = {}
     for rel in data_files(settings):
         src, dst = settings.data_dir / rel, target / "data" / rel
         dst.parent.mkdir(parents=True, exist_ok=True)
@@ -169,7 +191,13 @@ def make_snapshot(settings: Settings) -> dict:
             os.link(src, dst)  # no second copy of the media; borg reads the same bytes
         except OSError:
             shutil.copy2(src, dst)
-        files[str(rel)] = sha256(dst)
+        stat = src.stat()
+        key = [stat.st_size, stat.st_mtime_ns, stat.st_ino]
+        cached = known.get(str(rel))
+        digest = cached[3] if cached and cached[:3] == key else sha256(dst)
+        files[str(rel)] = digest
+        seen[str(rel)] = [*key, digest]
+    _save_digest_cache(settings, seen)
 
     manifest = {
         "format": 1,
