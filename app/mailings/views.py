@@ -209,9 +209,8 @@ def remove_attachment(mailing_id: int, attachment_id: int):
     return _back(mailing_id)
 
 
-def _sample_values(mailing, person_id=None):
-    """The placeholder values of a recipient (the first, or the chosen one)."""
-    recipients = services.recipients_of(current_user, mailing).recipients
+def _sample_values(recipients, person_id=None):
+    """The placeholder values of a recipient (the chosen one, else the first)."""
     chosen = next((r for r in recipients if str(r.person_id) == str(person_id)), None)
     chosen = chosen or (recipients[0] if recipients else None)
     if chosen is None:
@@ -228,7 +227,8 @@ def _sample_values(mailing, person_id=None):
 def preview(mailing_id: int):
     """The message as one recipient will see it (the chosen one, else the first)."""
     mailing = Mailing.get_visible_or_404(current_user, mailing_id)
-    chosen, values = _sample_values(mailing, request.args.get("person"))
+    recipients = services.recipients_of(current_user, mailing).recipients
+    chosen, values = _sample_values(recipients, request.args.get("person"))
     sender = str(mailing.sender) if mailing.sender else current_app.config["MAIL_FROM"]
     message = build(mailing, values, sender=sender, to=chosen.address if chosen else "")
     # the body once more through the sanitiser before it is shown in the app's own page
@@ -237,7 +237,7 @@ def preview(mailing_id: int):
         "mailings/_preview.html",
         mailing=mailing,
         chosen=chosen,
-        recipients=services.recipients_of(current_user, mailing).recipients[:200],
+        recipients=recipients[:200],
         subject=message["Subject"],
         text=message.get_body(("plain",)).get_content(),
         html=body,
@@ -256,7 +256,8 @@ def test_send(mailing_id: int):
     if mailing.sender is None:
         flash(_("Please choose the sender first."), "error")
         return _back(mailing_id)
-    _chosen, values = _sample_values(mailing, request.form.get("person"))
+    recipients = services.recipients_of(current_user, mailing).recipients
+    _chosen, values = _sample_values(recipients, request.form.get("person"))
     headers = {"X-Depesche-Test": "yes"}
     if mailing.sender.reply_to:
         headers["Reply-To"] = mailing.sender.reply_to
