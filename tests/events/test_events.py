@@ -64,7 +64,12 @@ def test_create_edit_delete(app, client, world):
     assert _post(client, f"/events/{event_id}/delete").status_code == 302
     with app.app_context():
         assert not Event.select().exists()
-        actions = [e.action for e in AuditEntry.select().where(AuditEntry.target_type == "event")]
+        actions = [
+            e.action
+            for e in AuditEntry.select()
+            .where(AuditEntry.target_type == "event")
+            .order_by(AuditEntry.seq)
+        ]
     assert actions == ["event.create", "event.update", "event.delete"]
 
 

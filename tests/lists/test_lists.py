@@ -60,7 +60,12 @@ def test_create_rename_delete_with_audit(app, client, world, lister):
     assert _post(client, f"/lists/{list_id}/delete").status_code == 302
     with app.app_context():
         assert not DistributionList.select().exists()
-        actions = [e.action for e in AuditEntry.select().where(AuditEntry.target_id == list_id)]
+        actions = [
+            e.action
+            for e in AuditEntry.select()
+            .where(AuditEntry.target_id == list_id)
+            .order_by(AuditEntry.seq)
+        ]
     assert actions[-3:] == [
         "distribution_list.create",
         "distribution_list.update",
