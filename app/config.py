@@ -39,6 +39,10 @@ ENV_SETTINGS = {
     "DNS_NAMESERVERS": str,
     "DNS_PORT": int,
     "IMPORT_MAX_ROWS": int,
+    # Mailings (SPEC M4, M7): the address the app is reached at (unsubscribe links in
+    # messages), and the domain of the VERP return paths (bounces+TOKEN@BOUNCE_DOMAIN).
+    "PUBLIC_URL": str,
+    "BOUNCE_DOMAIN": str,
 }
 
 DEFAULTS = {
@@ -67,6 +71,15 @@ DEFAULTS = {
     "DNS_NAMESERVERS": "",
     "DNS_PORT": 53,
     "DNS_LIFETIME": 3.0,  # seconds for all lookups of one domain check together
+    "PUBLIC_URL": "http://localhost:5000",
+    "BOUNCE_DOMAIN": "",  # empty: each sender's own domain
+    # Dispatch (SPEC M4): recipients per batch task, and the retries of a recipient whose
+    # message the relay deferred (4xx, connection lost): base × 2^(attempt-1), at most an
+    # hour apart, until MAX_ATTEMPTS; then the recipient counts as failed.
+    "DISPATCH_BATCH": 200,
+    "DISPATCH_RETRY_BASE": 60.0,
+    "DISPATCH_MAX_ATTEMPTS": 8,
+    "DISPATCH_SMTP_TIMEOUT": 60.0,
 }
 
 TRUE = {"1", "true", "yes", "on"}
@@ -196,6 +209,7 @@ def _check(config: dict) -> None:
     if config["TRUSTED_PROXIES"] < 0:
         raise ConfigError("DEPESCHE_TRUSTED_PROXIES", "must not be negative")
     _check_sending(config)
+    _check_mailings(config)
 
 
 HOSTNAME_RE = re.compile(r"^(?=.{1,253}$)([a-z0-9_]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
@@ -217,6 +231,18 @@ def _check_sending(config: dict) -> None:
         raise ConfigError("DEPESCHE_SPF_INCLUDE", f"{include!r} is not a domain name")
     if not 0 < config["DNS_PORT"] < 65536:
         raise ConfigError("DEPESCHE_DNS_PORT", "expected a port between 1 and 65535")
+
+
+def _check_mailings(config: dict) -> None:
+    url = config["PUBLIC_URL"].strip().rstrip("/")
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname or parts.query:
+        raise ConfigError("DEPESCHE_PUBLIC_URL", "expected https://HOST (or http://HOST:PORT)")
+    config["PUBLIC_URL"] = url
+    domain = config["BOUNCE_DOMAIN"].strip().lower()
+    if domain and not HOSTNAME_RE.match(domain):
+        raise ConfigError("DEPESCHE_BOUNCE_DOMAIN", f"{domain!r} is not a domain name")
+    config["BOUNCE_DOMAIN"] = domain
 
 
 def _stored_secret_key(data_dir: Path) -> str:

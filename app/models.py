@@ -65,7 +65,7 @@ def all_models() -> list[type[BaseModel]]:
     from app.events.models import Event, Invitation
     from app.exports.models import ExportJob
     from app.lists.models import DistributionList, ListMember
-    from app.mailings.models import Mailing, MailingAttachment, MailingSource
+    from app.mailings.models import Mailing, MailingAttachment, MailingRecipient, MailingSource
     from app.outlets.models import Outlet, OutletDepartment
     from app.senders.models import DkimKey, SenderAccount, SenderDomain, SenderUser
     from app.settings.models import Setting
@@ -111,6 +111,7 @@ def all_models() -> list[type[BaseModel]]:
         Mailing,
         MailingAttachment,
         MailingSource,
+        MailingRecipient,
         ExportJob,
         ImportJob,
         ImportIssue,

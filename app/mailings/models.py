@@ -1,5 +1,13 @@
 from flask_babel import lazy_gettext as _l
-from peewee import BooleanField, CharField, DateTimeField, ForeignKeyField, IntegerField, TextField
+from peewee import (
+    BigIntegerField,
+    BooleanField,
+    CharField,
+    DateTimeField,
+    ForeignKeyField,
+    IntegerField,
+    TextField,
+)
 
 from app.clients.scoping import ClientScoped
 from app.clock import utcnow
@@ -16,6 +24,23 @@ STATES = {
     "sent": _l("sent"),
     "cancelled": _l("cancelled"),
 }
+# A recipient's delivery state (SPEC M5, M6). queued → sending → sent, around the SMTP
+# transaction; deferred waits for its next attempt; uncertain: the worker died during the
+# transaction, so the relay may or may not have taken the message (never sent again).
+RECIPIENT_STATES = {
+    "queued": _l("queued"),
+    "sending": _l("sending"),
+    "sent": _l("sent"),
+    "deferred": _l("deferred"),
+    "failed": _l("refused by the relay"),
+    "bounced_hard": _l("bounced (hard)"),
+    "bounced_soft": _l("bounced (soft)"),
+    "unsubscribed": _l("unsubscribed"),
+    "uncertain": _l("uncertain"),
+    "cancelled": _l("cancelled"),
+}
+# States from which the worker still sends.
+PENDING = ("queued", "deferred")
 PRIORITIES = {"standard": _l("standard"), "premium": _l("premium")}
 
 
@@ -34,9 +59,54 @@ class Mailing(ClientScoped):
     created_by = ForeignKeyField(User, null=True, backref="+", on_delete="SET NULL")
     created_at = DateTimeField(default=utcnow)
     updated_at = DateTimeField(default=utcnow)
+    # Dispatch (SPEC M4): set when a user with the dispatch right confirmed the pre-send
+    # check. `dispatch_token` names the one live chain of batch tasks (a task carrying an
+    # older token stops); `heartbeat_at` is the last batch's time, so that a mailing whose
+    # task was lost is found and resumed.
+    send_at = DateTimeField(null=True)
+    sent_by = ForeignKeyField(User, null=True, backref="+", on_delete="SET NULL")
+    started_at = DateTimeField(null=True)
+    finished_at = DateTimeField(null=True)
+    cancelled_at = DateTimeField(null=True)
+    dispatch_token = CharField(max_length=32, default="")
+    heartbeat_at = DateTimeField(null=True)
+    recipients_total = IntegerField(default=0)
+    bytes_total = BigIntegerField(default=0)  # estimated when confirmed: size × recipients
+    check_summary = TextField(default="{}")  # the confirmed pre-send check, as JSON
 
     def __str__(self):
         return self.subject or "–"
+
+
+class MailingRecipient(BaseModel):
+    """One recipient of a sent mailing and what became of the message (SPEC M4–M7).
+
+    `token` is the recipient's VERP token: the return path is bounces+<token>@<bounce
+    domain>, and the unsubscribe link is signed over it, so a bounce or an unsubscription
+    maps to exactly this row. The address is kept as it was when the mailing was sent."""
+
+    mailing = ForeignKeyField(Mailing, backref="deliveries", on_delete="CASCADE")
+    person = ForeignKeyField(Person, null=True, backref="+", on_delete="SET NULL")
+    address = CharField(max_length=254)
+    token = CharField(max_length=32, unique=True)
+    state = CharField(max_length=16, default="queued")  # a key of RECIPIENT_STATES
+    attempts = IntegerField(default=0)
+    next_attempt_at = DateTimeField(null=True)
+    smtp_code = IntegerField(null=True)
+    smtp_response = CharField(max_length=500, default="")
+    message_id = CharField(max_length=255, default="")
+    size = IntegerField(default=0)  # bytes of the signed message
+    queued_at = DateTimeField(default=utcnow)
+    sent_at = DateTimeField(null=True, index=True)
+    updated_at = DateTimeField(default=utcnow)
+    bounce_kind = CharField(max_length=4, default="")  # "hard" or "soft"
+    bounce_code = CharField(max_length=16, default="")  # enhanced status code, e.g. 5.1.1
+    bounce_reason = CharField(max_length=500, default="")
+    bounced_at = DateTimeField(null=True)
+    unsubscribed_at = DateTimeField(null=True)
+
+    class Meta:
+        indexes = ((("mailing", "state"), False),)
 
 
 class MailingAttachment(BaseModel):

@@ -70,6 +70,26 @@ DEFINITIONS = {
             _l("Many editorial mail servers refuse messages above 10 to 20 MB."),
         ),
         Definition(
+            "relay_per_second",
+            _l("Messages per second to the mail relay (0 = no limit)"),
+            0,
+            0,
+            10000,
+        ),
+        Definition(
+            "relay_per_hour",
+            _l("Messages per hour to the mail relay (0 = no limit)"),
+            0,
+            0,
+            10_000_000,
+            _l("Many providers limit how much one customer may send per hour."),
+        ),
+        Definition(
+            "starting_phase",
+            _l("Starting phase: at most 100 recipients per mailing"),
+            False,
+        ),
+        Definition(
             "organisation_country",
             _l("Country of the organisation"),
             "DE",
