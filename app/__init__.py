@@ -130,6 +130,7 @@ def _register_blueprints(app: Flask) -> None:
     from app.exports.views import bp as exports_bp
     from app.home.views import bp as home_bp
     from app.lists.views import bp as lists_bp
+    from app.mailings.public_views import bp as unsubscribe_bp
     from app.mailings.views import bp as mailings_bp
     from app.outlets.views import bp as outlets_bp
     from app.senders.admin_views import bp as sender_admin_bp
@@ -148,6 +149,7 @@ def _register_blueprints(app: Flask) -> None:
         lists_bp,
         events_bp,
         mailings_bp,
+        unsubscribe_bp,
         exports_bp,
         transfer_bp,
         outlets_bp,

@@ -43,6 +43,7 @@ ENV_SETTINGS = {
     # messages), and the domain of the VERP return paths (bounces+TOKEN@BOUNCE_DOMAIN).
     "PUBLIC_URL": str,
     "BOUNCE_DOMAIN": str,
+    "DISPATCH_BATCH": int,
 }
 
 DEFAULTS = {
@@ -243,6 +244,8 @@ def _check_mailings(config: dict) -> None:
     if domain and not HOSTNAME_RE.match(domain):
         raise ConfigError("DEPESCHE_BOUNCE_DOMAIN", f"{domain!r} is not a domain name")
     config["BOUNCE_DOMAIN"] = domain
+    if not 1 <= config["DISPATCH_BATCH"] <= 10_000:
+        raise ConfigError("DEPESCHE_DISPATCH_BATCH", "expected 1 to 10000 recipients per batch")
 
 
 def _stored_secret_key(data_dir: Path) -> str:

@@ -65,7 +65,13 @@ def all_models() -> list[type[BaseModel]]:
     from app.events.models import Event, Invitation
     from app.exports.models import ExportJob
     from app.lists.models import DistributionList, ListMember
-    from app.mailings.models import Mailing, MailingAttachment, MailingRecipient, MailingSource
+    from app.mailings.models import (
+        DispatchLease,
+        Mailing,
+        MailingAttachment,
+        MailingRecipient,
+        MailingSource,
+    )
     from app.outlets.models import Outlet, OutletDepartment
     from app.senders.models import DkimKey, SenderAccount, SenderDomain, SenderUser
     from app.settings.models import Setting
@@ -112,6 +118,7 @@ def all_models() -> list[type[BaseModel]]:
         MailingAttachment,
         MailingSource,
         MailingRecipient,
+        DispatchLease,
         ExportJob,
         ImportJob,
         ImportIssue,

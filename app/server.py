@@ -50,6 +50,12 @@ def run_worker(app, workers: int, periodic: bool = True) -> None:
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
+    with app.app_context():  # before any task runs: what a crash left behind (SPEC M5)
+        from app.mailings.dispatch import recover
+
+        db.connect(reuse_if_open=True)
+        recover()
+        db.close()
     consumer = huey.create_consumer(
         workers=workers, worker_type="thread", periodic=periodic, check_worker_health=True
     )

@@ -86,6 +86,9 @@ class _Sink:
 
     async def handle_DATA(self, server, session, envelope):  # noqa: N802 (aiosmtpd's name)
         message = email.message_from_bytes(envelope.content, policy=email.policy.default)
+        message.raw = envelope.content  # the bytes as they arrived (DKIM checks need them)
+        message.envelope_from = envelope.mail_from
+        message.envelope_to = list(envelope.rcpt_tos)
         self.messages.append(message)
         return "250 Message accepted for delivery"
 

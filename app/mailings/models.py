@@ -134,3 +134,13 @@ class MailingSource(BaseModel):
             (("mailing", "distribution_list"), True),
             (("mailing", "person"), True),
         )
+
+
+class DispatchLease(BaseModel):
+    """Who sends through the relay now (one batch at a time, so the relay's rate limits
+    hold across worker threads): the holder's id until `expires_at`. A worker that dies
+    leaves a lease that simply expires; the consumer clears them when it starts."""
+
+    name = CharField(max_length=32, primary_key=True)
+    holder = CharField(max_length=32, default="")
+    expires_at = DateTimeField(null=True)

@@ -28,11 +28,11 @@ from app.htmx import is_partial
 from app.lists.models import DistributionList
 from app.lists.recipients import REASONS
 from app.mail import MailError, deliver
-from app.mailings import services
+from app.mailings import dispatch, presend, services
 from app.mailings.content import PLACEHOLDERS, personalise, sanitise, values_for
-from app.mailings.message import build, size_of
+from app.mailings.message import MessageTemplate
 from app.mailings.models import PRIORITIES, STATES, Mailing
-from app.security import signed_in
+from app.security import requires, signed_in
 from app.senders.services import senders_for
 
 bp = Blueprint("mailings", __name__, url_prefix="/mailings")
@@ -103,6 +103,7 @@ def _composer(mailing, errors=None, warnings=None, status=200):
             attachments_size=services.attachments_size(mailing),
             writable=mailing.state == "draft" and mailing.writable_for(current_user),
             states=STATES,
+            progress=None if mailing.state == "draft" else _progress(mailing),
         ),
         status,
     )
@@ -222,6 +223,13 @@ def _sample_values(recipients, person_id=None):
     return chosen, values_for(person, links[0].outlet.name if links else "")
 
 
+def _parsed(raw: bytes):
+    import email
+    import email.policy
+
+    return email.message_from_bytes(raw, policy=email.policy.default)
+
+
 @bp.route("/<int:mailing_id>/preview")
 @signed_in
 def preview(mailing_id: int):
@@ -230,7 +238,10 @@ def preview(mailing_id: int):
     recipients = services.recipients_of(current_user, mailing).recipients
     chosen, values = _sample_values(recipients, request.args.get("person"))
     sender = str(mailing.sender) if mailing.sender else current_app.config["MAIL_FROM"]
-    message = build(mailing, values, sender=sender, to=chosen.address if chosen else "")
+    raw = MessageTemplate(mailing, sender=sender).render(
+        values, to=chosen.address if chosen else "recipient@example.org"
+    )
+    message = _parsed(raw)
     # the body once more through the sanitiser before it is shown in the app's own page
     body = Markup(sanitise(personalise(mailing.html, values, html=True)))  # noqa: S704  # nosec B704 (nh3 output)
     return render_template(
@@ -241,7 +252,7 @@ def preview(mailing_id: int):
         subject=message["Subject"],
         text=message.get_body(("plain",)).get_content(),
         html=body,
-        size=size_of(message),
+        size=len(raw),
     )
 
 
@@ -258,25 +269,141 @@ def test_send(mailing_id: int):
         return _back(mailing_id)
     recipients = services.recipients_of(current_user, mailing).recipients
     _chosen, values = _sample_values(recipients, request.form.get("person"))
-    headers = {"X-Depesche-Test": "yes"}
-    if mailing.sender.reply_to:
-        headers["Reply-To"] = mailing.sender.reply_to
-    message = build(
-        mailing, values, sender=str(mailing.sender), to=current_user.email, extra_headers=headers
+    sender = mailing.sender
+    template = MessageTemplate(mailing, sender=str(sender), reply_to=sender.reply_to)
+    template.subject = _("[Test] %(subject)s", subject=mailing.subject)
+    raw = template.render(
+        values,
+        to=current_user.email,
+        to_name=current_user.name,
+        headers={"X-Depesche-Test": "yes"},
     )
-    message.replace_header("Subject", _("[Test] %(subject)s", subject=message["Subject"]))
     try:
-        raw = sign(message.as_bytes(), mailing.sender.domain.name)
+        raw = sign(raw, mailing.sender.domain.name)
     except SigningError as exc:
         flash(_("The message could not be signed: %(reason)s", reason=str(exc)), "error")
         return _back(mailing_id)
     try:
-        deliver(message, raw)
+        deliver(_parsed(raw), raw)
     except MailError as exc:
         flash(_("The test message could not be sent: %(reason)s", reason=str(exc)), "error")
     else:
         flash(_("A test message went to %(address)s.", address=current_user.email), "success")
     return _back(mailing_id)
+
+
+@bp.route("/<int:mailing_id>/check")
+@signed_in
+def check(mailing_id: int):
+    """The pre-send check (B3): the only way to dispatch."""
+    from app.clock import to_local_input, utcnow
+
+    mailing = Mailing.get_visible_or_404(current_user, mailing_id)
+    if mailing.state != "draft":
+        return redirect(url_for("mailings.compose", mailing_id=mailing_id))
+    result = presend.run(current_user, mailing)
+    return render_template(
+        "mailings/check.html",
+        mailing=mailing,
+        check=result,
+        reasons=REASONS,
+        send_at=request.args.get("send_at") or to_local_input(utcnow()),
+        writable=mailing.writable_for(current_user),
+    )
+
+
+@bp.route("/<int:mailing_id>/check/dns")
+@signed_in
+def check_dns(mailing_id: int):
+    """The live SPF/DKIM/DMARC check of the sender domain (loaded by the check page; a
+    lookup takes at most DNS_LIFETIME, and no network means "could not check")."""
+    from app.senders.services import dns_state, refresh_dns
+
+    mailing = Mailing.get_visible_or_404(current_user, mailing_id)
+    if mailing.sender is None:
+        abort(404)
+    domain = refresh_dns(mailing.sender.domain)
+    return render_template("mailings/_dns.html", domain=domain, dns=dns_state(domain), live=True)
+
+
+@bp.route("/<int:mailing_id>/send", methods=["POST"])
+@requires("dispatch")
+def send(mailing_id: int):
+    """Confirm the check: send now, or at the chosen time."""
+    from app.clock import from_local
+
+    send_at = None
+    if request.form.get("when") == "later":
+        try:
+            send_at = from_local(request.form.get("send_at", ""))
+        except ValueError:
+            flash(_("Please give the date and time of sending."), "error")
+            return redirect(url_for("mailings.check", mailing_id=mailing_id)), 303
+    expected = request.form.get("recipients", "")
+    try:
+        mailing = dispatch.start(
+            current_user,
+            mailing_id,
+            send_at=send_at,
+            expected_recipients=int(expected) if expected.isdigit() else None,
+        )
+    except services.MailingError as exc:
+        _flash_errors(exc)
+        return redirect(url_for("mailings.check", mailing_id=mailing_id)), 303
+    if mailing.state == "scheduled":
+        flash(_("The mailing is scheduled."), "success")
+    else:
+        flash(_("The mailing is being sent."), "success")
+    return redirect(url_for("mailings.compose", mailing_id=mailing_id))
+
+
+@bp.route("/<int:mailing_id>/cancel", methods=["POST"])
+@requires("dispatch")
+def cancel(mailing_id: int):
+    try:
+        stopped = dispatch.cancel(current_user, mailing_id)
+    except services.MailingError as exc:
+        _flash_errors(exc)
+    else:
+        flash(
+            _("The mailing has been cancelled; %(n)d recipients will not get it.", n=stopped),
+            "success",
+        )
+    return _back(mailing_id)
+
+
+@bp.route("/<int:mailing_id>/progress")
+@signed_in
+def progress(mailing_id: int):
+    """The dispatch's progress; polls itself while the mailing is under way."""
+    mailing = Mailing.get_visible_or_404(current_user, mailing_id)
+    return render_template("mailings/_progress.html", **_progress(mailing))
+
+
+def _progress(mailing) -> dict:
+    from peewee import fn
+
+    from app.mailings.models import RECIPIENT_STATES, MailingRecipient
+
+    counts = dict(
+        MailingRecipient.select(MailingRecipient.state, fn.COUNT(MailingRecipient.id))
+        .where(MailingRecipient.mailing == mailing.id)
+        .group_by(MailingRecipient.state)
+        .tuples()
+    )
+    total = sum(counts.values())
+    done = total - sum(counts.get(s, 0) for s in ("queued", "sending", "deferred"))
+    return {
+        "mailing": mailing,
+        "counts": counts,
+        "total": total,
+        "done": done,
+        "recipient_states": RECIPIENT_STATES,
+        "running": mailing.state in ("scheduled", "sending"),
+        "may_cancel": mailing.state in ("scheduled", "sending")
+        and current_user.may_send
+        and mailing.writable_for(current_user),
+    }
 
 
 @bp.route("/<int:mailing_id>/delete", methods=["POST"])

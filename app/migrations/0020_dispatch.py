@@ -70,10 +70,20 @@ def up(migrator, db):
             table_name = "mailing_recipient"
             indexes = ((("mailing", "state"), False),)
 
-    db.create_tables([MailingRecipient])
+    class DispatchLease(Model):
+        name = CharField(max_length=32, primary_key=True)
+        holder = CharField(max_length=32, default="")
+        expires_at = DateTimeField(null=True)
+
+        class Meta:
+            database = db
+            table_name = "dispatch_lease"
+
+    db.create_tables([MailingRecipient, DispatchLease])
 
 
 def down(migrator, db):
+    db.execute_sql('DROP TABLE "dispatch_lease"')
     db.execute_sql('DROP TABLE "mailing_recipient"')
     migrator.migrate(
         *[migrator.drop_column("mailing", name) for name, _ in MAILING_COLUMNS],

@@ -1,0 +1,264 @@
+"""Dispatch benchmark (SPEC M4, issue 6): a mailing to 10,000 personalised, DKIM-signed
+recipients sent by a real worker (`depesche worker`) to a local SMTP sink in its own
+process, against a bare smtplib loop that sends 10,000 pre-built messages over one
+connection to the same kind of sink, in the same run. Goal: the dispatch reaches at least
+0.8 of the bare loop's messages per second with the worker's peak memory under 200 MB.
+
+    python -m tests.bench.dispatch [RECIPIENTS] [--postgres]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import smtplib
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+DEPESCHE = str(Path(sys.executable).with_name("depesche"))
+RECIPIENTS = 10_000
+PARAGRAPH = (
+    "<p>Die Stadtwerke stellen heute ihre Strategie für die Energieversorgung der nächsten "
+    "zehn Jahre vor: Wärmenetze, Speicher und ein neues Umspannwerk im Norden der Stadt. "
+    "Die Investitionen belaufen sich auf 1,2 Milliarden Euro.</p>"
+)
+HTML = (
+    "<p>{{anrede}}</p><h2>Neue Energiestrategie der Stadtwerke</h2>"
+    + PARAGRAPH * 14
+    + "<p>Mit freundlichen Grüßen<br>Ihre Pressestelle</p>"
+)
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+class Sink:
+    def __init__(self, work: Path, name: str):
+        self.port = _free_port()
+        self.log = work / f"{name}.log"
+        self.process = subprocess.Popen(  # noqa: S603 (our own module)
+            [sys.executable, "-m", "tests.sink", str(self.port), str(self.log)],
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        assert self.process.stdout.readline().strip() == "READY"
+
+    def received(self) -> int:
+        with open(self.log, "rb") as handle:
+            return sum(1 for _ in handle)
+
+    def stop(self) -> None:
+        self.process.terminate()
+        self.process.wait(timeout=10)
+        self.process.stdout.close()
+
+
+def prepare(work: Path, database_url: str | None, recipients: int):
+    """An instance with one client, a sender with its DKIM key, a user who may send, and a
+    mailing to a list of `recipients` journalists."""
+    from app import create_app
+    from app.clients.services import create_client, set_right
+    from app.clock import utcnow
+    from app.contacts.models import Person, PersonEmail
+    from app.extensions import db
+    from app.lists.models import DistributionList, ListMember
+    from app.mailings.content import text_from_html
+    from app.mailings.models import Mailing, MailingSource
+    from app.models import upgrade
+    from app.senders.services import assign_users, create_sender
+    from app.users.models import User
+    from app.users.services import create_user
+
+    config = {"DATA_DIR": str(work / "data"), "HUEY_IMMEDIATE": False}
+    if database_url:
+        config["DATABASE_URL"] = database_url
+    app = create_app(config)
+    upgrade()
+    with app.app_context():
+        db.connect(reuse_if_open=True)
+        user, _ = create_user("bench@agentur.example", "Bench", password="Lauf-Messung-2026!")
+        User.update(may_send=True).where(User.id == user.id).execute()
+        client = create_client("Stadtwerke", "")
+        set_right(user, client, "full")
+        sender = create_sender("Pressestelle Stadtwerke", "presse@stadtwerke.example")
+        assign_users(sender, [user.id])
+        now = utcnow()
+        genders = ("female", "male", "")
+        with db.atomic():
+            rows = [
+                {
+                    "client": client.id,
+                    "first_name": f"Vorname{n}",
+                    "last_name": f"Müller-{n}",
+                    "gender": genders[n % 3],
+                    "title": "Dr." if n % 7 == 0 else "",
+                    "language": "en" if n % 5 == 0 else "de",
+                    "created_at": now,
+                    "updated_at": now,
+                }
+                for n in range(recipients)
+            ]
+            for begin in range(0, len(rows), 1000):
+                Person.insert_many(rows[begin : begin + 1000]).execute()
+            ids = [pid for (pid,) in Person.select(Person.id).order_by(Person.id).tuples()]
+            lst = DistributionList.create(client=client.id, name="Alle")
+            emails = [
+                {
+                    "person": pid,
+                    "address": f"redaktion{n}@zeitung{n % 50}.example",
+                    "is_primary": True,
+                }
+                for n, pid in enumerate(ids)
+            ]
+            members = [{"distribution_list": lst.id, "person": pid} for pid in ids]
+            for begin in range(0, len(ids), 1000):
+                PersonEmail.insert_many(emails[begin : begin + 1000]).execute()
+                ListMember.insert_many(members[begin : begin + 1000]).execute()
+        mailing = Mailing.create(
+            client=client.id,
+            subject="Neue Energiestrategie für {{nachname}}",
+            html=HTML,
+            text=text_from_html(HTML),
+            sender=sender.id,
+            created_by=user.id,
+        )
+        MailingSource.create(mailing=mailing, distribution_list=lst.id)
+        db.close()
+    return app, user.id, mailing.id
+
+
+def bare_loop(app, mailing_id: int, sink: Sink, recipients: int) -> float:
+    """Messages per second of smtplib sending pre-built, signed messages over one
+    connection (the messages are made before the clock starts)."""
+    from app.extensions import db
+    from app.mailings.dispatch import Batch, new_token, return_path
+    from app.mailings.models import Mailing, MailingRecipient
+
+    with app.app_context():
+        db.connect(reuse_if_open=True)
+        mailing = Mailing.get_by_id(mailing_id)
+        rows = [
+            MailingRecipient(
+                mailing=mailing_id, address=f"redaktion{n}@zeitung.example", token=new_token()
+            )
+            for n in range(recipients)
+        ]
+        batch = Batch(mailing, rows[:1], holder="")
+        raw, _ = batch.message(rows[0])
+        envelope = [(return_path(r.token, "presse@stadtwerke.example"), r.address) for r in rows]
+        db.close()
+    connection = smtplib.SMTP("127.0.0.1", sink.port)
+    start = time.perf_counter()
+    for sender, to in envelope:
+        connection.sendmail(sender, [to], raw)
+    seconds = time.perf_counter() - start
+    connection.quit()
+    return recipients / seconds
+
+
+def _peak_rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def worker_dispatch(app, user_id, mailing_id, sink: Sink, work: Path, database_url):
+    """Messages per second of the real worker, from the confirmation to the last message
+    in the sink, and the worker's peak RSS."""
+    from app.extensions import db
+    from app.mailings import dispatch
+    from app.mailings.models import Mailing
+    from app.users.models import User
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DEPESCHE_")}
+    env.update(
+        LANG="C.UTF-8",
+        DEPESCHE_DATA_DIR=str(work / "data"),
+        DEPESCHE_SMTP_URL=f"smtp://127.0.0.1:{sink.port}",
+    )
+    if database_url:
+        env["DEPESCHE_DATABASE_URL"] = database_url
+    app.config["SMTP_URL"] = env["DEPESCHE_SMTP_URL"]
+    worker = subprocess.Popen(  # noqa: S603 (our own command)
+        [DEPESCHE, "worker", "--workers", "2", "--no-periodic"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    time.sleep(3)  # the consumer is up
+    with app.app_context():
+        db.connect(reuse_if_open=True)
+        start = time.perf_counter()
+        mailing = dispatch.start(User.get_by_id(user_id), mailing_id)
+        total = mailing.recipients_total
+        while Mailing.get_by_id(mailing_id).state != "sent":
+            time.sleep(0.05)
+        seconds = time.perf_counter() - start
+        db.close()
+    peak = _peak_rss_mb(worker.pid)
+    worker.send_signal(signal.SIGINT)
+    worker.communicate(timeout=60)
+    assert sink.received() == total, (sink.received(), total)
+    return total / seconds, peak
+
+
+def run(recipients: int, database_url: str | None, label: str) -> None:
+    with tempfile.TemporaryDirectory() as folder:
+        work = Path(folder)
+        app, user_id, mailing_id = prepare(work, database_url, recipients)
+        bare_sink = Sink(work, "bare")
+        try:
+            bare = bare_loop(app, mailing_id, bare_sink, recipients)
+        finally:
+            bare_sink.stop()
+        sink = Sink(work, "dispatch")
+        try:
+            rate, peak = worker_dispatch(app, user_id, mailing_id, sink, work, database_url)
+        finally:
+            sink.stop()
+    print(
+        f"{label:<12}{bare:>14,.0f}{rate:>16,.0f}{rate / bare:>8.2f}{peak:>12.0f} MB"
+        f"   (goal: ratio ≥ 0.8, peak < 200 MB)"
+    )
+
+
+def main(recipients: int = RECIPIENTS, postgres: bool = True) -> None:
+    from tests.bench.imports import _postgres_url
+
+    print(f"\ndispatch: {recipients:,} personalised, DKIM-signed messages (≈8 KB) to a local sink")
+    print(f"{'database':<12}{'bare msg/s':>14}{'dispatch msg/s':>16}{'ratio':>8}{'peak RSS':>15}")
+    run(recipients, None, "SQLite")
+    if postgres:
+        name = f"depesche_bench_dispatch_{os.getpid()}"
+        url, admin = _postgres_url(name)
+        if url:
+            try:
+                run(recipients, url, "PostgreSQL")
+            finally:
+                from psycopg2 import sql
+
+                with admin.cursor() as cur:
+                    cur.execute(
+                        sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(
+                            sql.Identifier(name)
+                        )
+                    )
+                admin.close()
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(prog="python -m tests.bench.dispatch")
+    parser.add_argument("recipients", type=int, nargs="?", default=RECIPIENTS)
+    parser.add_argument("--sqlite-only", action="store_true")
+    args = parser.parse_args()
+    main(args.recipients, postgres=not args.sqlite_only)
