@@ -72,7 +72,8 @@ def relay(app):
 
 def make_ready(app, people, count=5, subject="Neue Energiestrategie", priority="standard"):
     """A mailing of Alpha (`people`: the `world` fixture's dict) from the user's sender to
-    a list of `count` journalists with addresses; the user may send. Returns (mailing id, list id, person ids)."""
+    a list of `count` journalists with addresses; the user may send. Returns (mailing id,
+    list id, person ids)."""
     from app.senders.models import SenderAccount
     from app.senders.services import assign_users, create_sender
 
