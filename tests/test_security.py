@@ -12,6 +12,7 @@ PUBLIC = {
     "auth.forgot",
     "users.language",
     "status.healthz",
+    "unsubscribe.unsubscribe",  # the signed link in every mailing message (RFC 8058)
     "static",
 }
 

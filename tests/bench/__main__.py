@@ -16,6 +16,10 @@ throw-away database) 100,000 demo persons and 10,000 outlets are generated, then
   Beside it the CPU time the server used per request (with PostgreSQL's processes for
   the bench database), which other programs on the machine disturb much less.
 
+Part 4 (`tests/bench/imports.py`, `tests/bench/dispatch.py`, issues 5 and 6): an import of
+100,000 rows against a bare read, and a mailing to 10,000 recipients by a real worker
+against a bare smtplib loop to the same kind of sink.
+
 Part 3 (`tests/bench/backup.py`, issue 7): backup and restore of an instance with the same
 number of persons and 1 GB of files through `backup/depesche-backup`, and a second backup
 after 1 % of the data changed (deduplication).
@@ -439,6 +443,7 @@ def main() -> None:
     if not args.skip_backup:
         backup.main(args.persons, args.backup_media_mb)
     __import__("tests.bench.imports", fromlist=["main"]).main()
+    __import__("tests.bench.dispatch", fromlist=["main"]).main()
 
 
 if __name__ == "__main__":
