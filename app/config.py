@@ -44,6 +44,7 @@ ENV_SETTINGS = {
     "PUBLIC_URL": str,
     "BOUNCE_DOMAIN": str,
     "DISPATCH_BATCH": int,
+    "DISPATCH_CONNECTIONS": int,
 }
 
 DEFAULTS = {
@@ -78,6 +79,7 @@ DEFAULTS = {
     # message the relay deferred (4xx, connection lost): base × 2^(attempt-1), at most an
     # hour apart, until MAX_ATTEMPTS; then the recipient counts as failed.
     "DISPATCH_BATCH": 200,
+    "DISPATCH_CONNECTIONS": 2,  # to the relay at once, each in its own thread
     "DISPATCH_RETRY_BASE": 60.0,
     "DISPATCH_MAX_ATTEMPTS": 8,
     "DISPATCH_SMTP_TIMEOUT": 60.0,
@@ -246,6 +248,8 @@ def _check_mailings(config: dict) -> None:
     config["BOUNCE_DOMAIN"] = domain
     if not 1 <= config["DISPATCH_BATCH"] <= 10_000:
         raise ConfigError("DEPESCHE_DISPATCH_BATCH", "expected 1 to 10000 recipients per batch")
+    if not 1 <= config["DISPATCH_CONNECTIONS"] <= 16:
+        raise ConfigError("DEPESCHE_DISPATCH_CONNECTIONS", "expected 1 to 16 connections")
 
 
 def _stored_secret_key(data_dir: Path) -> str:

@@ -21,7 +21,6 @@ batch that finds a premium mailing waiting steps aside before it takes the lease
 
 from __future__ import annotations
 
-import contextlib
 import datetime
 import json
 import logging
@@ -497,67 +496,87 @@ class Batch:
             "next_attempt_at": now + timedelta(seconds=backoff(attempts)),
         }
 
-    def _prepare(self, app, ready: queue.Queue, stop: threading.Event) -> None:
-        """Build and sign the messages ahead of the SMTP conversation, in a thread of its
-        own: RSA signing releases the GIL, and the main thread mostly waits for the relay."""
-        try:
-            with app.app_context():
-                for recipient in self.due:
-                    if stop.is_set():
-                        return
-                    ready.put(self.message(recipient))
-        except Exception as exc:  # handed to the sending thread, which raises it
-            ready.put(exc)
-
     def run(self) -> None:
+        """Send over DISPATCH_CONNECTIONS connections at once, each in its own thread with
+        its own database connection: while one waits for the relay's answer, another
+        builds, signs and records — so the relay is kept busy (tests/bench/dispatch.py)."""
         from app.settings.services import get
 
+        todo: queue.SimpleQueue = queue.SimpleQueue()
+        for recipient in self.due:
+            todo.put(recipient)
+        self.stop = threading.Event()
+        self.pacing = Pacing(get("relay_per_second"))
+        self.deadline = time.monotonic() + BATCH_SECONDS
+        self.last_beat = time.monotonic()
+        self.beat_lock = threading.Lock()
+        app = current_app._get_current_object()
+        count = max(1, min(current_app.config["DISPATCH_CONNECTIONS"], len(self.due)))
+        errors: list[BaseException] = []
+        threads = [
+            threading.Thread(
+                target=self._connection,
+                args=(app, todo, errors),
+                name=f"dispatch-{n}",
+                daemon=True,
+            )
+            for n in range(count - 1)
+        ]
+        for thread in threads:
+            thread.start()
+        try:
+            self._converse(todo)  # this thread is one of the connections
+        except BaseException:
+            self.stop.set()
+            raise
+        finally:
+            for thread in threads:
+                thread.join()
+        if errors:
+            raise errors[0]
+
+    def _connection(self, app, todo, errors) -> None:
+        try:
+            with app.app_context():
+                db.connect(reuse_if_open=True)
+                try:
+                    self._converse(todo)
+                finally:
+                    db.close()
+        except BaseException as exc:  # re-raised by the batch's own thread
+            self.stop.set()
+            errors.append(exc)
+
+    def _defer_all(self, todo, error: str) -> None:
+        """The relay cannot be reached: every recipient left in `todo` waits for a retry."""
+        with db.atomic():
+            while not todo.empty():
+                try:
+                    r = todo.get_nowait()
+                except queue.Empty:
+                    break
+                fields = self._deferral(r, r.attempts + 1, None, error)
+                fields["attempts"] = r.attempts + 1
+                MailingRecipient.update(**fields).where(
+                    (MailingRecipient.id == r.id) & MailingRecipient.state.in_(PENDING)
+                ).execute()
+
+    def _converse(self, todo: queue.SimpleQueue) -> None:
         try:
             relay = Relay(timeout=current_app.config["DISPATCH_SMTP_TIMEOUT"])
         except RelayUnavailable as exc:
             log.warning("mailing %s: relay unavailable: %s", self.mailing.id, exc)
-            with db.atomic():
-                for r in self.due:
-                    fields = self._deferral(r, r.attempts + 1, None, str(exc))
-                    fields["attempts"] = r.attempts + 1
-                    MailingRecipient.update(**fields).where(
-                        (MailingRecipient.id == r.id) & MailingRecipient.state.in_(PENDING)
-                    ).execute()
+            self._defer_all(todo, str(exc))
             return
-        ready: queue.Queue = queue.Queue(maxsize=16)
-        stop = threading.Event()
-        preparing = threading.Thread(
-            target=self._prepare,
-            args=(current_app._get_current_object(), ready, stop),
-            name="dispatch-prepare",
-            daemon=True,
-        )
-        preparing.start()
-        try:
-            self._converse(relay, ready, get("relay_per_second"))
-        finally:
-            stop.set()
-            while preparing.is_alive():
-                with contextlib.suppress(queue.Empty):
-                    ready.get(timeout=0.05)
-            relay.close()
-
-    def _converse(self, relay: Relay, ready: queue.Queue, per_second: int) -> None:
-        begun = last_beat = time.monotonic()
         outcome: Outcome | None = None
         try:
-            for index, recipient in enumerate(self.due):
-                now_mono = time.monotonic()
-                if now_mono - begun > BATCH_SECONDS:
+            while not self.stop.is_set() and time.monotonic() < self.deadline:
+                try:
+                    recipient = todo.get_nowait()
+                except queue.Empty:
                     break
-                if per_second:
-                    wait = begun + index / per_second - now_mono
-                    if wait > 0:
-                        time.sleep(wait)
-                item = ready.get()
-                if isinstance(item, Exception):
-                    raise item
-                raw, message_id = item
+                raw, message_id = self.message(recipient)
+                self.pacing.wait()
                 attempts = recipient.attempts + 1
                 with db.atomic():
                     if outcome is not None:
@@ -572,12 +591,7 @@ class Batch:
                             "updated_at": utcnow(),
                         }
                     )
-                    if time.monotonic() - last_beat > HEARTBEAT:
-                        last_beat = time.monotonic()
-                        _renew(self.holder)
-                        Mailing.update(heartbeat_at=utcnow()).where(
-                            Mailing.id == self.mailing.id
-                        ).execute()
+                self._heartbeat()
                 if not claimed:  # cancelled meanwhile
                     continue
                 envelope_from = return_path(recipient.token, self.sender_address)
@@ -602,6 +616,36 @@ class Batch:
             if outcome is not None:
                 with db.atomic():
                     OUTCOME.run(outcome.fields | {"id": outcome.recipient_id})
+            relay.close()
+
+    def _heartbeat(self) -> None:
+        """Every HEARTBEAT seconds: the lease renewed, the mailing's heartbeat moved."""
+        with self.beat_lock:
+            if time.monotonic() - self.last_beat <= HEARTBEAT:
+                return
+            self.last_beat = time.monotonic()
+        with db.atomic():
+            _renew(self.holder)
+            Mailing.update(heartbeat_at=utcnow()).where(Mailing.id == self.mailing.id).execute()
+
+
+class Pacing:
+    """At most `per_second` messages a second over all of a batch's connections."""
+
+    def __init__(self, per_second: int):
+        self.interval = 1.0 / per_second if per_second else 0.0
+        self.next = time.monotonic()
+        self.lock = threading.Lock()
+
+    def wait(self) -> None:
+        if not self.interval:
+            return
+        with self.lock:
+            now = time.monotonic()
+            slot = max(self.next, now)
+            self.next = slot + self.interval
+        if slot > now:
+            time.sleep(slot - now)
 
 
 class Statement:

@@ -129,22 +129,27 @@ def test_sigkill_mid_mailing_loses_no_one_and_sends_no_one_twice(app, world, rea
     worker.communicate(timeout=20)
     with app.app_context():
         states = Counter(
-            r.state for r in MailingRecipient.select().where(MailingRecipient.mailing == mailing_id)
+            r.state
+            for r in MailingRecipient.select().where(MailingRecipient.mailing == mailing_id)
         )
-    assert states["sending"] == 1 and states["sent"] == kill_at - 1  # one in flight
+    # in flight: the held message, and perhaps one on the worker's second connection
+    in_flight = states["sending"]
+    assert 1 <= in_flight <= app.config["DISPATCH_CONNECTIONS"], states
     start_worker()  # the restarted consumer recovers and resumes
     assert _wait_for(lambda: _mailing_state(app, mailing_id) == "sent", timeout=90)
     received = Counter(relay.tokens())
     with app.app_context():
         rows = list(MailingRecipient.select().where(MailingRecipient.mailing == mailing_id))
     by_state = Counter(r.state for r in rows)
-    assert by_state == {"sent": total - 1, "uncertain": 1}
+    assert by_state == {"sent": total - in_flight, "uncertain": in_flight}
     assert max(received.values()) == 1  # nobody got the message twice
-    for row in rows:  # every recipient got it once; the uncertain one is the one in flight
-        assert received[row.token] == 1, row.state
-    uncertain = next(r for r in rows if r.state == "uncertain")
-    assert relay.tokens()[kill_at - 1] == uncertain.token
-    assert len(received) == total
+    for row in rows:
+        if row.state == "sent":  # everyone else got it exactly once: nobody lost
+            assert received[row.token] == 1
+        else:  # caught mid-transaction: the relay has it at most once
+            assert received[row.token] <= 1
+    held = relay.tokens()[kill_at - 1]
+    assert next(r for r in rows if r.token == held).state == "uncertain"
 
 
 def test_premium_overtakes_a_running_standard_mailing(app, world, real_dispatch):
