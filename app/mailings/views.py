@@ -230,6 +230,22 @@ def _parsed(raw: bytes):
     return email.message_from_bytes(raw, policy=email.policy.default)
 
 
+def _sample_raw(mailing, chosen, values) -> bytes:
+    """The chosen recipient's message as dispatch will send it (signed, with the
+    unsubscribe footer) when the sender can sign; else as the template renders it."""
+    from app.senders.dkim import SigningError
+
+    if mailing.sender is not None and chosen is not None:
+        try:
+            return presend.sample_message(mailing, [chosen])
+        except SigningError:
+            pass
+    sender = str(mailing.sender) if mailing.sender else current_app.config["MAIL_FROM"]
+    return MessageTemplate(mailing, sender=sender).render(
+        values, to=chosen.address if chosen else "recipient@example.org"
+    )
+
+
 @bp.route("/<int:mailing_id>/preview")
 @signed_in
 def preview(mailing_id: int):
@@ -237,10 +253,7 @@ def preview(mailing_id: int):
     mailing = Mailing.get_visible_or_404(current_user, mailing_id)
     recipients = services.recipients_of(current_user, mailing).recipients
     chosen, values = _sample_values(recipients, request.args.get("person"))
-    sender = str(mailing.sender) if mailing.sender else current_app.config["MAIL_FROM"]
-    raw = MessageTemplate(mailing, sender=sender).render(
-        values, to=chosen.address if chosen else "recipient@example.org"
-    )
+    raw = _sample_raw(mailing, chosen, values)
     message = _parsed(raw)
     # the body once more through the sanitiser before it is shown in the app's own page
     body = Markup(sanitise(personalise(mailing.html, values, html=True)))  # noqa: S704  # nosec B704 (nh3 output)
@@ -377,7 +390,7 @@ def cancel(mailing_id: int):
 def progress(mailing_id: int):
     """The dispatch's progress; polls itself while the mailing is under way."""
     mailing = Mailing.get_visible_or_404(current_user, mailing_id)
-    return render_template("mailings/_progress.html", **_progress(mailing))
+    return render_template("mailings/_progress.html", oob=True, states=STATES, **_progress(mailing))
 
 
 def _progress(mailing) -> dict:

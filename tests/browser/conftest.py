@@ -19,6 +19,8 @@ from urllib.parse import urlsplit
 import pytest
 from werkzeug.serving import make_server
 
+from tests.mailings.workers import real_dispatch  # noqa: F401 (the mailing flow's worker)
+
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "test-artifacts"
 

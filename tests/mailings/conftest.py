@@ -13,6 +13,7 @@ from app.lists.models import DistributionList, ListMember
 from app.mailings.models import Mailing, MailingSource
 from app.users.models import User
 from tests.contacts.conftest import world  # noqa: F401
+from tests.mailings.workers import real_dispatch  # noqa: F401
 
 
 class RelayHandler:
@@ -110,3 +111,38 @@ def make_ready(app, people, count=5, subject="Neue Energiestrategie", priority="
         )
         MailingSource.create(mailing=mailing, distribution_list=lst)
     return mailing.id, lst.id, ids
+
+
+def bulk_list(client_id, name, count, domain="redaktion.example"):
+    """A list of `count` journalists with addresses, inserted in bulk (inside an app
+    context); returns the list."""
+    from app.clock import utcnow
+    from app.contacts.models import Person, PersonEmail
+
+    now = utcnow()
+    lst = DistributionList.create(client=client_id, name=name)
+    rows = [
+        {
+            "client": client_id,
+            "first_name": f"Vorname{n}",
+            "last_name": f"Redakteur{n}",
+            "gender": ("female", "male", "")[n % 3],
+            "created_at": now,
+            "updated_at": now,
+        }
+        for n in range(count)
+    ]
+    first = Person.select(Person.id).order_by(Person.id.desc()).scalar() or 0
+    Person.insert_many(rows).execute()
+    ids = [
+        pid
+        for (pid,) in Person.select(Person.id).where(Person.id > first).order_by(Person.id).tuples()
+    ]
+    PersonEmail.insert_many(
+        [
+            {"person": pid, "address": f"r{n}.{lst.id}@{domain}", "is_primary": True}
+            for n, pid in enumerate(ids)
+        ]
+    ).execute()
+    ListMember.insert_many([{"distribution_list": lst.id, "person": pid} for pid in ids]).execute()
+    return lst
