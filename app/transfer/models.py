@@ -50,6 +50,9 @@ class ImportJob(ClientScoped):
     created_at = DateTimeField(default=utcnow)
     started_at = DateTimeField(null=True)
     finished_at = DateTimeField(null=True)
+    # The uploaded file and the report's rows (personal data) are deleted KEEP_DAYS after
+    # the import (app.transfer.services.purge); the counts stay.
+    purged_at = DateTimeField(null=True)
 
     def __str__(self):
         return self.file_name

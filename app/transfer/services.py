@@ -831,3 +831,44 @@ def write_report(job, target) -> None:
         sheet.write_string(number, 2, summary_text)
         sheet.write_string(number, 3, reason)
     workbook.close()
+
+
+KEEP_DAYS = 30  # the file and the report's rows of a finished import
+ABANDONED_HOURS = 24  # an upload whose wizard was never finished
+STALE_HOURS = 6  # a job queued or running this long was lost with its worker
+
+
+def purge(now: datetime.datetime | None = None) -> dict:
+    """Delete what imports leave behind (run daily by the worker): uploads abandoned in the
+    wizard (the job and its file), and KEEP_DAYS after an import its file and the rows of
+    its report, which hold the rejected rows' personal data — the job itself stays with its
+    counts. A job queued or running for STALE_HOURS counts as failed. Returns counts."""
+    now = now or utcnow()
+    result = {"abandoned": 0, "expired": 0, "stale": 0}
+    result["stale"] = (
+        ImportJob.update(state="failed", finished_at=now, error="interrupted: the worker stopped")
+        .where(
+            ImportJob.state.in_(["queued", "running"])
+            & (ImportJob.created_at < now - datetime.timedelta(hours=STALE_HOURS))
+        )
+        .execute()
+    )
+    for job in ImportJob.select().where(
+        (ImportJob.state == "new")
+        & (ImportJob.created_at < now - datetime.timedelta(hours=ABANDONED_HOURS))
+    ):
+        with db.atomic():
+            job.delete_instance(recursive=True)
+        files.release(job.file_sha256)
+        result["abandoned"] += 1
+    for job in ImportJob.select().where(
+        ImportJob.state.in_(["done", "failed"])
+        & ImportJob.purged_at.is_null()
+        & (ImportJob.finished_at < now - datetime.timedelta(days=KEEP_DAYS))
+    ):
+        with db.atomic():
+            ImportIssue.delete().where(ImportIssue.job == job.id).execute()
+            ImportJob.update(purged_at=now, file_sha256="").where(ImportJob.id == job.id).execute()
+        files.release(job.file_sha256)
+        result["expired"] += 1
+    return result

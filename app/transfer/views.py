@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import io
 
-from flask import Blueprint, abort, redirect, render_template, request, send_file, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -175,7 +175,8 @@ def _job_context(job):
         "job": job,
         "states": STATES,
         "issues": issues,
-        "more_issues": job.skipped + job.rejected > len(issues),
+        "more_issues": job.skipped + job.rejected > len(issues) and not job.purged_at,
+        "keep_days": services.KEEP_DAYS,
     }
 
 
@@ -206,6 +207,12 @@ def report(job_id):
     job = ImportJob.get_writable_or_403(current_user, job_id)
     if job.state not in ("done", "failed"):
         abort(404)
+    if job.purged_at:
+        flash(
+            _("The report was deleted %(days)d days after the import.", days=services.KEEP_DAYS),
+            "error",
+        )
+        return redirect(url_for("transfer.job", job_id=job.id))
     buffer = io.BytesIO()
     services.write_report(job, buffer)
     buffer.seek(0)
