@@ -431,9 +431,12 @@ def _swap_postgres(live_url: str, restored_url: str, stamp: str) -> None:
     admin.autocommit = True
     try:
         with admin.cursor() as cur:
+            # the app's connections to the live database, and any left to the verified
+            # copy by the verification (a database in use cannot be renamed)
             cur.execute(
-                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s",
-                (live,),
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                " WHERE datname IN (%s, %s) AND pid <> pg_backend_pid()",
+                (live, new),
             )
             cur.execute(
                 sql.SQL("ALTER DATABASE {} RENAME TO {}").format(

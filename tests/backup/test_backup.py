@@ -12,6 +12,7 @@ import pytest
 
 from app.extensions import make_database
 from tests.backup.helpers import needs_borg, run_tool, tool_settings
+from tests.conftest import PG_ADMIN_URL
 
 pytestmark = needs_borg
 
@@ -277,3 +278,54 @@ def test_restore_over_the_live_instance(disposable, tmp_path):
         assert old.execute_sql("SELECT COUNT(*) FROM person").fetchone()[0] == before + 1
     finally:
         old.close()
+
+
+@pytest.mark.skipif(not PG_ADMIN_URL, reason="PostgreSQL run only (DEPESCHE_TEST_POSTGRES)")
+def test_restore_over_a_live_postgresql_instance(instance, tmp_path):
+    """The same over PostgreSQL: the restored copy is verified in a database of its own,
+    then the live database is renamed aside and the copy takes its name."""
+    import psycopg2
+    from psycopg2 import sql
+
+    from tests.conftest import postgres_database, run_cli
+
+    with postgres_database("depesche_live") as url:
+        env = dict(instance)
+        env["DEPESCHE_DATABASE_URL"] = url
+        env["DEPESCHE_DATA_DIR"] = str(tmp_path / "live")
+        env["DEPESCHE_BACKUP_SITE_A"] = str(tmp_path / "live-a" / "repo")
+        env["DEPESCHE_BACKUP_SITE_B"] = str(tmp_path / "live-b" / "repo")
+        for args in (("init-db",), ("demo-data", "--contacts", "50")):
+            done = run_cli(env, *args, timeout=300)
+            assert done.returncode == 0, done.stderr
+        assert run_tool(env, "create").returncode == 0
+        database = make_database(url)
+        before = database.execute_sql("SELECT COUNT(*) FROM person").fetchone()[0]
+        database.execute_sql("DELETE FROM list_member")
+        database.execute_sql("UPDATE person SET city = 'Heute'")
+        database.close()
+        restored = run_tool(env, "restore", "latest", "--yes-overwrite-live", timeout=600)
+        assert restored.returncode == 0, restored.stderr + restored.stdout
+        assert "/healthz: ok" in restored.stdout
+        kept = next(
+            line.rsplit(" ", 1)[1]
+            for line in restored.stdout.splitlines()
+            if "previous database kept as" in line
+        )
+        database = make_database(url)
+        try:
+            assert database.execute_sql("SELECT COUNT(*) FROM person").fetchone()[0] == before
+            heute = "SELECT COUNT(*) FROM person WHERE city = 'Heute'"
+            assert database.execute_sql(heute).fetchone()[0] == 0
+            assert database.execute_sql("SELECT COUNT(*) FROM list_member").fetchone()[0] > 0
+        finally:
+            database.close()
+        admin = psycopg2.connect(PG_ADMIN_URL)
+        admin.autocommit = True
+        try:
+            with admin.cursor() as cur:
+                cur.execute(
+                    sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(kept))
+                )
+        finally:
+            admin.close()
