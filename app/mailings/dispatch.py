@@ -598,7 +598,7 @@ class Batch:
                 try:
                     code, text = relay.send(envelope_from, recipient.address, raw)
                 except RelayUnavailable as exc:
-                    fields = self._deferral(recipient, attempts, None, str(exc))
+                    fields = self._deferral(recipient, attempts, exc.code, str(exc))
                     outcome = Outcome(recipient.id, fields)
                     log.warning("mailing %s: relay connection lost: %s", self.mailing.id, exc)
                     return

@@ -19,7 +19,9 @@ _DOT = re.compile(rb"^\.", re.M)
 
 
 class RelayUnavailable(Exception):
-    pass
+    def __init__(self, message: str, code: int | None = None):
+        super().__init__(message)
+        self.code = code  # 421 when the relay said it closes; None for network errors
 
 
 def _reply_text(message) -> str:
@@ -57,7 +59,9 @@ class Relay:
     def _read(self) -> tuple[int, str]:
         code, message = self.connection.getreply()
         if code == 421 or code == -1:
-            raise RelayUnavailable(_reply_text(message) or "connection closed")
+            raise RelayUnavailable(
+                _reply_text(message) or "connection closed", code if code == 421 else None
+            )
         return code, _reply_text(message)
 
     def send(self, envelope_from: str, recipient: str, data: bytes) -> tuple[int, str]:

@@ -394,3 +394,22 @@ def test_hidden_clients_mailings_stay_hidden(app, client, world, relay):
     for path in ("check", "check/dns", "progress"):
         assert client.get(f"/mailings/{hidden.id}/{path}").status_code == 404
     assert _post(client, f"/mailings/{hidden.id}/cancel").status_code in (403, 404)
+
+
+def test_a_relay_closing_with_421_defers_and_the_next_attempt_delivers(
+    app, client, world, relay, clock
+):
+    mailing_id, _, _ = make_ready(app, world, count=3)
+    addresses = sorted(_addresses(app, world, mailing_id))
+    for address in addresses:
+        relay.rcpt[address] = "421 4.3.2 service shutting down"
+    _send(client, mailing_id)
+    assert set(_states(app, mailing_id).values()) == {"deferred"} and not relay.messages
+    with app.app_context():
+        row = MailingRecipient.get(MailingRecipient.address == addresses[0])
+        assert row.smtp_code == 421 and "shutting down" in row.smtp_response
+    relay.rcpt.clear()
+    with app.app_context():
+        clock.advance(seconds=61)
+        dispatch.pump(stalled=timedelta(0))
+    assert set(_states(app, mailing_id).values()) == {"sent"} and len(relay.messages) == 3
