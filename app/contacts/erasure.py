@@ -3,8 +3,9 @@
 The person's row stays as a tombstone (so that counts of past mailings and lists stay
 true) with every personal field blanked, blocked, and hidden from every screen; addresses,
 numbers, outlet and topic links and the whole contact history (with the documents' bytes)
-are deleted; the audit trail's entries about the person (and about persons merged into it)
-are blanked (app.audit.services.redact_target), and one entry `person.erase` records that
+are deleted, the addresses in the recipient rows of sent mailings blanked; the audit
+trail's entries about the person (and about persons merged into it) are blanked
+(app.audit.services.redact_target), and one entry `person.erase` records that
 an erasure happened, naming no personal data. Backups still hold the data until they
 expire by retention (four weeks daily, three months monthly; README "Backups").
 """
@@ -27,6 +28,7 @@ from app.contacts.models import (
 )
 from app.contacts.services import ContactError
 from app.extensions import db
+from app.mailings.models import MailingRecipient
 
 BLANK = {
     "gender": "",
@@ -67,6 +69,10 @@ def erase_person(user, person_id) -> int:
             model.delete().where(model.person == person.id).execute()
         NotDuplicate.delete().where(
             (NotDuplicate.first == person.id) | (NotDuplicate.second == person.id)
+        ).execute()
+        # what the mailings sent them stays counted (volume, rates), without the address
+        MailingRecipient.update(address="", smtp_response="", bounce_reason="").where(
+            MailingRecipient.person == person.id
         ).execute()
         now = utcnow()
         Person.update(blocked=True, blocked_at=now, erased_at=now, updated_at=now, **BLANK).where(

@@ -413,3 +413,19 @@ def test_a_relay_closing_with_421_defers_and_the_next_attempt_delivers(
         clock.advance(seconds=61)
         dispatch.pump(stalled=timedelta(0))
     assert set(_states(app, mailing_id).values()) == {"sent"} and len(relay.messages) == 3
+
+
+def test_erasure_blanks_the_address_in_sent_mailings(app, client, world, relay):
+    from app.contacts.erasure import erase_person
+
+    mailing_id, _, people = make_ready(app, world, count=2)
+    _send(client, mailing_id)
+    with app.app_context():
+        erase_person(User.get_by_id(world["user"].id), people[0])
+        rows = {
+            r.person_id: r
+            for r in MailingRecipient.select().where(MailingRecipient.mailing == mailing_id)
+        }
+        assert rows[people[0]].address == "" and rows[people[0]].state == "sent"
+        assert rows[people[1]].address.startswith("journalist1.")
+        assert Mailing.get_by_id(mailing_id).recipients_total == 2  # still counted
