@@ -13,6 +13,9 @@ PUBLIC = {
     "users.language",
     "status.healthz",
     "static",
+    # opt-in tracking: reached from recipients' mail programs (signed links)
+    "tracking.opened",
+    "tracking.clicked",
 }
 
 

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
+from peewee import fn
 
 from app.clients.models import Client
 from app.contacts import history
@@ -277,7 +278,9 @@ def mailings(user, person):
             MailingRecipient.person.in_(ids)
             & Mailing.id.in_(Mailing.visible_to(user).select(Mailing.id))
         )
-        .order_by(MailingRecipient.queued_at, MailingRecipient.id)
+        .order_by(
+            fn.COALESCE(MailingRecipient.sent_at, MailingRecipient.queued_at), MailingRecipient.id
+        )
     ]
     return Section(
         "mailings",
