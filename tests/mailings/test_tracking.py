@@ -173,3 +173,34 @@ def test_the_setting_is_off_by_default_and_explained(app, client, login_as):
     with app.app_context():
         assert get("tracking") is True
     assert urlsplit(response.headers["Location"]).path == "/admin/settings/"
+
+
+def test_the_rewrite_fits_the_message_builders_html_filter(app, world):
+    """The dispatch passes `rewrite_html` as `MessageTemplate.render(html_filter=…)`: the
+    HTML part gets tracked links and the pixel, the text part and the app's own footer
+    links stay as they are."""
+    import email
+    import email.policy
+
+    from app.mailings.message import MessageTemplate
+
+    token = _rows(app, world, 1)[0]
+    with app.app_context():
+        public = app.config["PUBLIC_URL"]
+        m = delivery.mailing(
+            world["alpha"], html='<p>Siehe <a href="https://example.org/mappe">Mappe</a></p>'
+        )
+        m.text = "Siehe https://example.org/mappe\n"
+        template = MessageTemplate(m, sender="Presse <presse@alpha.example>")
+        raw = template.render(
+            {},
+            to="r0@example.org",
+            html_footer=f'<p><a href="{public}/u/x">Abmelden</a></p>',
+            html_filter=lambda body: rewrite_html(body, token),
+        )
+    message = email.message_from_bytes(raw, policy=email.policy.default)
+    html = message.get_body(("html",)).get_content()
+    text = message.get_body(("plain",)).get_content()
+    assert f"{public}/t/c/{token}." in html and f"{public}/t/o/{token}." in html
+    assert f'href="{public}/u/x"' in html
+    assert "https://example.org/mappe" in text and "/t/c/" not in text
