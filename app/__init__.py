@@ -131,6 +131,8 @@ def _register_blueprints(app: Flask) -> None:
     from app.home.views import bp as home_bp
     from app.lists.views import bp as lists_bp
     from app.mailings.public_views import bp as unsubscribe_bp
+    from app.mailings.report_views import bp as mailing_reports_bp
+    from app.mailings.tracking_views import bp as tracking_bp
     from app.mailings.views import bp as mailings_bp
     from app.outlets.views import bp as outlets_bp
     from app.senders.admin_views import bp as sender_admin_bp
@@ -150,6 +152,8 @@ def _register_blueprints(app: Flask) -> None:
         events_bp,
         mailings_bp,
         unsubscribe_bp,
+        mailing_reports_bp,
+        tracking_bp,
         exports_bp,
         transfer_bp,
         outlets_bp,

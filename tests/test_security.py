@@ -14,6 +14,9 @@ PUBLIC = {
     "status.healthz",
     "unsubscribe.unsubscribe",  # the signed link in every mailing message (RFC 8058)
     "static",
+    # opt-in tracking: reached from recipients' mail programs (signed links)
+    "tracking.opened",
+    "tracking.clicked",
 }
 
 

@@ -1,16 +1,28 @@
 """The blacklist screen (SPEC M8), for administrators: search, add one entry, paste many,
-remove, and export as CSV."""
+import a file (.xlsx or .csv), remove, and export as .xlsx or CSV."""
 
 from __future__ import annotations
 
 import csv
 import io
+import tempfile
 
-from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    Response,
+    flash,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
+from werkzeug.exceptions import RequestEntityTooLarge
 
+from app import files
 from app.admin import sections
 from app.blacklist import services
 from app.blacklist.models import REASONS, BlacklistEntry
@@ -32,6 +44,10 @@ FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 @bp.route("/")
 @administrator_only
 def index():
+    return _index()
+
+
+def _index(imported=None, import_error="", status=200):
     q = (request.args.get("q") or "").strip().lower()[:254]
     query = BlacklistEntry.select().order_by(BlacklistEntry.value)
     if q:
@@ -43,7 +59,84 @@ def index():
         q=q,
         reasons=REASONS,
         total=BlacklistEntry.select().count(),
+        imported=imported,
+        import_error=import_error,
+        max_mb=services.IMPORT_MAX_BYTES // (1024 * 1024),
+    ), status
+
+
+@bp.url_value_preprocessor
+def _limit_upload(endpoint, values):
+    """An upload over the limit is refused by its announced length, before the CSRF check
+    reads the form (413)."""
+    if endpoint == "blacklist_admin.import_file" and request.method == "POST":
+        request.max_content_length = services.IMPORT_MAX_BYTES + 64 * 1024
+
+
+@bp.errorhandler(RequestEntityTooLarge)
+def _too_large(exc):
+    return _index(import_error=_too_large_message(), status=413)
+
+
+def _too_large_message():
+    return _("The file is larger than %(mb)d MB.", mb=services.IMPORT_MAX_BYTES // (1024 * 1024))
+
+
+@bp.route("/import", methods=["GET", "POST"])
+@administrator_only
+def import_file():
+    """Addresses and domains from an .xlsx or .csv file (checked and read like the contact
+    import's files); the page shows what was added, what was there already, and the lines
+    that are neither an address nor a domain."""
+    from app.transfer.reading import ImportFileError
+
+    if request.method == "GET":
+        return redirect(url_for("blacklist_admin.index"))
+    upload = request.files.get("file")
+    if upload is None or not upload.filename:
+        return _index(import_error=_("Please choose a file."), status=422)
+    if not upload.filename.lower().endswith((".xlsx", ".csv", ".txt")):
+        return _index(import_error=_("Please choose an .xlsx or .csv file."), status=422)
+    name = files.clean_name(upload.filename)
+    with tempfile.NamedTemporaryFile(prefix="blacklist-", suffix=".upload") as handle:
+        size = 0
+        while chunk := upload.stream.read(1024 * 1024):
+            size += len(chunk)
+            if size > services.IMPORT_MAX_BYTES:
+                return _index(import_error=_too_large_message(), status=413)
+            handle.write(chunk)
+        handle.flush()
+        try:
+            result = services.import_file(current_user, handle.name, name)
+        except ImportFileError as exc:
+            return _index(import_error=str(exc), status=422)
+    result["file"] = name
+    return _index(imported=result, status=422 if result["invalid"] and not result["added"] else 200)
+
+
+@bp.route("/export.xlsx")
+@administrator_only
+def export_xlsx():
+    """Every entry as an Excel workbook (text cells, formula-safe); audited."""
+    from app.audit.services import record
+
+    handle = tempfile.TemporaryFile()  # noqa: SIM115 (send_file closes it)
+    try:
+        count = services.export_xlsx(handle)
+        record("blacklist.export", details={"entries": count, "format": "xlsx"})
+    except BaseException:
+        handle.close()
+        raise
+    handle.seek(0)
+    response = send_file(
+        handle,
+        mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        as_attachment=True,
+        download_name=f"blacklist-{utcnow():%Y-%m-%d}.xlsx",
+        max_age=0,
     )
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
 
 
 @bp.route("/add", methods=["POST"])

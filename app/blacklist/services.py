@@ -138,3 +138,146 @@ def blacklisted(addresses) -> set[str]:
         }
     found |= {a for a in addresses if a.rsplit("@", 1)[-1] in blocked_domains}
     return found
+
+
+# --- import and export (administrators) ------------------------------------------------------
+
+IMPORT_MAX_BYTES = 10 * 1024 * 1024
+# headers of the column with the entries (and of an optional note column), compared
+# lower-case without spaces, hyphens and dots; the export's own headers are among them
+ENTRY_HEADERS = {
+    "value", "entry", "address", "addresses", "email", "emailaddress", "mail", "domain",
+    "addressordomain", "adresse", "adressen", "emailadresse", "adresseoderdomain", "eintrag",
+    "wert",
+}  # fmt: skip
+NOTE_HEADERS = {"note", "notes", "notiz", "bemerkung", "anmerkung", "comment", "kommentar"}
+INVALID_SHOWN = 200
+
+
+def _header_key(text: str) -> str:
+    return re.sub(r"[\s._\-]+", "", text or "").lower()
+
+
+def _columns(first: list[str]) -> tuple[int, int | None, bool]:
+    """(entry column, note column or None, whether the row is a header row)."""
+    keys = [_header_key(cell) for cell in first]
+    entry = next((i for i, key in enumerate(keys) if key in ENTRY_HEADERS), None)
+    if entry is None:
+        return 0, None, False
+    note = next((i for i, key in enumerate(keys) if key in NOTE_HEADERS), None)
+    return entry, note, True
+
+
+def import_file(user, path, file_name: str) -> dict:
+    """Put the addresses and domains of an uploaded .xlsx or .csv file on the blacklist:
+    one entry per line, in the first column or in the column headed "E-Mail", "Address",
+    "Domain", "Address or domain" … (a "Note" column is taken along). The file is checked
+    and read by the import's reader (app.transfer.reading: zip and XML bombs, row limit,
+    encodings). Returns the counts and the invalid lines (number, text); one audit entry
+    for the whole import. ImportFileError for a file that cannot be read."""
+    from app.audit.services import record
+    from app.transfer import reading
+
+    info = reading.inspect(path)
+    sheet = info.sheets[0]
+    limit = reading.max_rows()
+    if sheet.rows > limit + 1:
+        raise reading.ImportFileError(
+            _(
+                "The file has %(rows)d rows; at most %(limit)d can be read at once.",
+                rows=sheet.rows,
+                limit=limit,
+            )  # fmt: skip
+        )
+    entries: dict[str, tuple[str, str]] = {}  # value → (kind, note), in file order
+    invalid: list[tuple[int, str]] = []
+    invalid_count = lines = repeated = 0
+    entry_col, note_col, header = 0, None, False
+    for number, row in enumerate(
+        reading.rows(path, info.kind, sheet.name, info.encoding, info.delimiter), start=1
+    ):
+        if not any(cell.strip() for cell in row):
+            continue
+        if lines == 0:
+            entry_col, note_col, header = _columns(row)
+            lines = 1
+            if header:
+                continue
+        lines += 1
+        text = row[entry_col].strip() if entry_col < len(row) else ""
+        note = row[note_col].strip() if note_col is not None and note_col < len(row) else ""
+        try:
+            kind, value = parse(text)
+        except BlacklistError:
+            invalid_count += 1
+            if len(invalid) < INVALID_SHOWN:
+                invalid.append((number, text[:254] or "–"))
+            continue
+        if value in entries:
+            repeated += 1
+            continue
+        entries[value] = (kind, note[: BlacklistEntry.note.max_length])
+    values = list(entries)
+    with db.atomic():
+        present = set()
+        for start in range(0, len(values), 900):
+            chunk = values[start : start + 900]
+            present |= {
+                v
+                for (v,) in BlacklistEntry.select(BlacklistEntry.value)
+                .where(BlacklistEntry.value.in_(chunk))
+                .tuples()
+            }
+        new = [
+            {
+                "kind": entries[v][0],
+                "value": v,
+                "reason": "import",
+                "note": entries[v][1],
+                "created_by": user.id if user else None,
+            }
+            for v in values
+            if v not in present
+        ]
+        for start in range(0, len(new), 500):
+            BlacklistEntry.insert_many(new[start : start + 500]).execute()
+        result = {
+            "added": len(new),
+            "present": len(present),
+            "repeated": repeated,
+            "invalid": invalid_count,
+            "invalid_lines": invalid,
+            "header": header,
+        }
+        record(
+            "blacklist.import",
+            target_type="blacklist_entry",
+            target_id=None,
+            target_label=file_name[:200],
+            details={
+                "file": file_name[:200],
+                "added": result["added"],
+                "present": result["present"],
+                "invalid": invalid_count,
+                "repeated": repeated,
+            },
+        )
+    return result
+
+
+def export_xlsx(target) -> int:
+    """Every entry as an .xlsx sheet (app.exports.xlsx: text cells, formula-safe); returns
+    the number of rows. The caller audits."""
+    from flask_babel import lazy_gettext as _l
+
+    from app.exports.xlsx import Column, write_xlsx
+
+    columns = [
+        Column("value", _l("Address or domain"), lambda e: e.value, 36),
+        Column("kind", _l("Kind"), lambda e: e.kind, 10),
+        Column("reason", _l("Why"), lambda e: str(REASONS.get(e.reason, e.reason)), 18),
+        Column("note", _l("Note"), lambda e: e.note, 36),
+        Column("created_at", _l("Since"), lambda e: e.created_at, 17),
+    ]
+    entries = BlacklistEntry.select().order_by(BlacklistEntry.value).iterator()
+    return write_xlsx(target, columns, entries, title="Blacklist")

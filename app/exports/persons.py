@@ -107,9 +107,11 @@ DEFAULT_COLUMNS = (
 )
 
 
-def chosen_columns(keys: Sequence[str]) -> list[Column]:
-    """The known columns among `keys`, in the order given, each once."""
-    return [COLUMNS_BY_KEY[k] for k in dict.fromkeys(keys) if k in COLUMNS_BY_KEY]
+def chosen_columns(keys: Sequence[str], columns: Sequence[Column] | None = None) -> list[Column]:
+    """The known columns among `keys`, in the order given, each once (of PERSON_COLUMNS,
+    or of the `columns` an export offers)."""
+    by_key = COLUMNS_BY_KEY if columns is None else {c.key: c for c in columns}
+    return [by_key[k] for k in dict.fromkeys(keys) if k in by_key]
 
 
 def person_rows(

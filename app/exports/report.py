@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
+from peewee import fn
 
 from app.clients.models import Client
 from app.contacts import history
@@ -247,6 +248,58 @@ def events(user, person):
             "kind": lambda v: EVENT_KINDS.get(v, v),
             "answer": lambda v: RSVP_STATES.get(v, v),
         },
+    )
+
+
+@section
+def mailings(user, person):
+    """The mailings sent to the person (and to persons merged into it): subject, client,
+    when, to which address, and what became of the message."""
+    from app.mailings.models import RECIPIENT_STATES, Mailing, MailingRecipient
+
+    ids = [person.id, *merged_ids(person.id)]
+    rows = [
+        {
+            "subject": r.mailing.subject,
+            "client": r.mailing.client.name,
+            "sent_at": r.sent_at,
+            "address": r.address,
+            "state": r.state,
+            "bounce": " ".join(p for p in (r.bounce_code, r.bounce_reason) if p),
+            "bounced_at": r.bounced_at,
+            "unsubscribed_at": r.unsubscribed_at,
+            "opened_at": r.opened_at,
+            "clicked_at": r.clicked_at,
+        }
+        for r in MailingRecipient.select(MailingRecipient, Mailing, Client)
+        .join(Mailing)
+        .join(Client, on=(Mailing.client == Client.id))
+        .where(
+            MailingRecipient.person.in_(ids)
+            & Mailing.id.in_(Mailing.visible_to(user).select(Mailing.id))
+        )
+        .order_by(
+            fn.COALESCE(MailingRecipient.sent_at, MailingRecipient.queued_at), MailingRecipient.id
+        )
+    ]
+    return Section(
+        "mailings",
+        _l("Mailings"),
+        [
+            ("subject", _l("Subject")),
+            ("client", _l("Client")),
+            ("sent_at", _l("Sent")),
+            ("address", _l("Address")),
+            ("state", _l("State")),
+            ("bounce", _l("Bounce")),
+            ("bounced_at", _l("Bounced")),
+            ("unsubscribed_at", _l("Unsubscribed")),
+            ("opened_at", _l("First opened")),
+            ("clicked_at", _l("First clicked")),
+        ],
+        rows,
+        display={"state": lambda v: RECIPIENT_STATES.get(v, v)},
+        records=True,
     )
 
 

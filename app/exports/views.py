@@ -48,10 +48,13 @@ _register_history_label()
 # --- a list's members (L4) ------------------------------------------------------------
 
 
-def _person_export(name, crumbs, action, counts, write):
+def _person_export(
+    name, crumbs, action, counts, write, columns=PERSON_COLUMNS, defaults=DEFAULT_COLUMNS, notes=()
+):
     """Choose the columns, then download .xlsx: `write(chosen keys, file)` writes it and
-    returns the number of rows; `counts` is (exported, blocked left out)."""
-    chosen = request.form.getlist("columns") if request.method == "POST" else DEFAULT_COLUMNS
+    returns the number of rows; `counts` is (exported, blocked left out); `columns` what
+    may be chosen, `defaults` what is ticked at first, `notes` more lines for the count."""
+    chosen = request.form.getlist("columns") if request.method == "POST" else defaults
     error = ""
     if request.method == "POST":
         handle = tempfile.TemporaryFile()  # noqa: SIM115 (send_file closes it)
@@ -81,8 +84,9 @@ def _person_export(name, crumbs, action, counts, write):
         name=name,
         crumbs=crumbs,
         action=action,
-        columns=PERSON_COLUMNS,
+        columns=columns,
         chosen=set(chosen),
+        notes=notes,
         count=count,
         blocked=blocked,
         error=error,
@@ -119,6 +123,32 @@ def event_export(event_id: int):
         url_for("exports.event_export", event_id=event.id),
         services.invitation_counts(current_user, event),
         lambda chosen, handle: services.export_event(current_user, event, chosen, handle),
+    )
+
+
+@bp.route("/exports/mailings/<int:mailing_id>", methods=["GET", "POST"])
+@signed_in
+def mailing_export(mailing_id: int):
+    """A mailing's recipients with their delivery state (L4, M6); whoever sees the report
+    may take it along, like a list's members."""
+    from app.mailings.models import Mailing
+
+    mailing = Mailing.get_visible_or_404(current_user, mailing_id)
+    count, blocked, gone = services.recipient_counts(current_user, mailing)
+    notes = [_("%(n)d without a contact (deleted) left out", n=gone)] if gone else []
+    title = mailing.subject or _("Mailing")
+    return _person_export(
+        title,
+        [
+            (_("Mailings"), url_for("mailings.index")),
+            (title, url_for("mailing_reports.report", mailing_id=mailing.id)),
+        ],
+        url_for("exports.mailing_export", mailing_id=mailing.id),
+        (count, blocked),
+        lambda chosen, handle: services.export_mailing(current_user, mailing, chosen, handle),
+        columns=services.mailing_columns(mailing),
+        defaults=services.MAILING_DEFAULT_COLUMNS,
+        notes=notes,
     )
 
 

@@ -73,6 +73,10 @@ class Mailing(ClientScoped):
     recipients_total = IntegerField(default=0)
     bytes_total = BigIntegerField(default=0)  # estimated when confirmed: size × recipients
     check_summary = TextField(default="{}")  # the confirmed pre-send check, as JSON
+    # Whether opens and clicks were tracked (the setting `tracking` when the mailing was
+    # sent; set by the dispatch). The report shows open and click rates only for such
+    # mailings, or while the setting is on (docs/decisions.md, reports).
+    tracking = BooleanField(default=False)
 
     def __str__(self):
         return self.subject or "–"
@@ -104,6 +108,11 @@ class MailingRecipient(BaseModel):
     bounce_reason = CharField(max_length=500, default="")
     bounced_at = DateTimeField(null=True)
     unsubscribed_at = DateTimeField(null=True)
+    # Opt-in tracking (app/mailings/tracking.py): the first open and click, and how many.
+    opened_at = DateTimeField(null=True)
+    opens = IntegerField(default=0)
+    clicked_at = DateTimeField(null=True)
+    clicks = IntegerField(default=0)
 
     class Meta:
         indexes = ((("mailing", "state"), False),)

@@ -90,6 +90,17 @@ DEFINITIONS = {
             False,
         ),
         Definition(
+            "tracking",
+            _l("Track opens and clicks of mailings"),
+            False,
+            help=_l(
+                "Off by default, for the recipients' privacy: when on, messages carry a "
+                "tracking pixel and links that pass through this server, and the report "
+                "shows open and click rates. Mail programs that block images make open "
+                "rates too low."
+            ),
+        ),
+        Definition(
             "organisation_country",
             _l("Country of the organisation"),
             "DE",

@@ -28,6 +28,7 @@ SECTIONS = {
     "topics",
     "lists",
     "events",
+    "mailings",
     "history",
     "audit",
 }
