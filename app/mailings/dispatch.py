@@ -94,6 +94,7 @@ def start(user, mailing_id, *, send_at=None, expected_recipients: int | None = N
     the user is asked to look again."""
     from app.audit.services import record
     from app.mailings import presend
+    from app.mailings.tracking import enabled as tracking_enabled
 
     _require_dispatch_right(user)
     mailing = Mailing.get_writable_or_403(user, mailing_id)
@@ -121,6 +122,7 @@ def start(user, mailing_id, *, send_at=None, expected_recipients: int | None = N
                 heartbeat_at=send_at or now,
                 recipients_total=len(recipients),
                 bytes_total=check.total_bytes,
+                tracking=tracking_enabled(),
                 check_summary=json.dumps(check.summary()),
                 updated_at=now,
             )
@@ -483,8 +485,15 @@ class Batch:
             },
             text_footer=text_footer,
             html_footer=html_footer,
+            html_filter=self._tracking(recipient.token) if self.mailing.tracking else None,
         )
         return self.signer.sign(raw), message_id
+
+    @staticmethod
+    def _tracking(token: str):
+        from app.mailings.tracking import rewrite_html
+
+        return lambda body: rewrite_html(body, token)
 
     def _deferral(self, recipient, attempts: int, code, text: str) -> dict:
         now = utcnow()

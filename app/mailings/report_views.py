@@ -16,6 +16,7 @@ from flask_login import current_user
 from app.htmx import is_partial, render
 from app.mailings import reports
 from app.mailings.models import RECIPIENT_STATES, STATES, Mailing
+from app.mailings.views import may_cancel
 from app.paging import clean_params, page_number
 from app.security import signed_in
 
@@ -65,6 +66,7 @@ def report(mailing_id: int):
 
     # the table alone (filter, search, paging) needs no chart
     context = _summary_context(mailing, with_chart=not is_partial()) | {
+        "may_cancel": may_cancel(mailing),
         "result": result,
         "state": state,
         "q": q,

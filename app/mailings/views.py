@@ -103,7 +103,7 @@ def _composer(mailing, errors=None, warnings=None, status=200):
             attachments_size=services.attachments_size(mailing),
             writable=mailing.state == "draft" and mailing.writable_for(current_user),
             states=STATES,
-            progress=None if mailing.state == "draft" else _progress(mailing),
+            may_cancel=may_cancel(mailing),
         ),
         status,
     )
@@ -367,7 +367,7 @@ def send(mailing_id: int):
         flash(_("The mailing is scheduled."), "success")
     else:
         flash(_("The mailing is being sent."), "success")
-    return redirect(url_for("mailings.compose", mailing_id=mailing_id))
+    return redirect(url_for("mailing_reports.report", mailing_id=mailing_id))
 
 
 @bp.route("/<int:mailing_id>/cancel", methods=["POST"])
@@ -382,41 +382,15 @@ def cancel(mailing_id: int):
             _("The mailing has been cancelled; %(n)d recipients will not get it.", n=stopped),
             "success",
         )
-    return _back(mailing_id)
+    return redirect(url_for("mailing_reports.report", mailing_id=mailing_id))
 
 
-@bp.route("/<int:mailing_id>/progress")
-@signed_in
-def progress(mailing_id: int):
-    """The dispatch's progress; polls itself while the mailing is under way."""
-    mailing = Mailing.get_visible_or_404(current_user, mailing_id)
-    return render_template("mailings/_progress.html", oob=True, states=STATES, **_progress(mailing))
-
-
-def _progress(mailing) -> dict:
-    from peewee import fn
-
-    from app.mailings.models import RECIPIENT_STATES, MailingRecipient
-
-    counts = dict(
-        MailingRecipient.select(MailingRecipient.state, fn.COUNT(MailingRecipient.id))
-        .where(MailingRecipient.mailing == mailing.id)
-        .group_by(MailingRecipient.state)
-        .tuples()
-    )
-    total = sum(counts.values())
-    done = total - sum(counts.get(s, 0) for s in ("queued", "sending", "deferred"))
-    return {
-        "mailing": mailing,
-        "counts": counts,
-        "total": total,
-        "done": done,
-        "recipient_states": RECIPIENT_STATES,
-        "running": mailing.state in ("scheduled", "sending"),
-        "may_cancel": mailing.state in ("scheduled", "sending")
+def may_cancel(mailing) -> bool:
+    return (
+        mailing.state in ("scheduled", "sending")
         and current_user.may_send
-        and mailing.writable_for(current_user),
-    }
+        and mailing.writable_for(current_user)
+    )
 
 
 @bp.route("/<int:mailing_id>/delete", methods=["POST"])

@@ -65,10 +65,11 @@ def test_compose_check_send_and_watch(app, page, real_dispatch, tmp_path):
     page.screenshot(path=str(tmp_path / "check.png"), full_page=True)
     page.get_by_role("button", name="Send to 500 recipients").click()
 
-    progress = page.locator("#dispatch-progress")
-    expect(progress).to_contain_text("Sending finished", timeout=60_000)
-    expect(progress).not_to_have_attribute("hx-trigger", re.compile(".*"))
-    expect(progress.locator("dl")).to_contain_text("sent500")
+    expect(page.locator("h1")).to_have_text("Delivery report")
+    summary = page.locator("#report-summary")
+    expect(summary.locator(".report-state")).to_contain_text("sent", timeout=60_000)
+    expect(summary).not_to_have_attribute("hx-trigger", re.compile(".*"))
+    expect(summary.locator(".kpis")).to_contain_text("100.0%")
     assert len(relay.tokens()) == 500
     with app.app_context():
         rows = list(MailingRecipient.select())
