@@ -178,7 +178,7 @@ def test_setup_non_interactive_writes_the_right_files(console, app, outbox):
     assert [m["To"] for m in outbox] == ["ops@example.org"]
     env = console.conf / "depesche.env"
     assert mode(env) == 0o640
-    assert "DEPESCHE_MAIL_FROM=\"Depesche <depesche@presse.example.org>\"" in env.read_text()
+    assert 'DEPESCHE_MAIL_FROM="Depesche <depesche@presse.example.org>"' in env.read_text()
     # the first administrator, with a one-time password shown once
     assert "One-time password (shown once): " in result.stdout
     with app.app_context():
@@ -406,7 +406,7 @@ def _load_ctl():
 def test_menu_entries_dispatch_to_valid_subcommands():
     ctl = _load_ctl()
     answers = {
-        "p_cert": "/tmp/c.pem", "p_key": "/tmp/k.pem", "p_acme_domain": "presse.example.org",
+        "p_cert": "/etc/c.pem", "p_key": "/etc/k.pem", "p_acme_domain": "presse.example.org",
         "p_relay": "smtp.example.org:587", "p_smtp_user": "relay", "p_test_to": "a@b.example",
         "p_admin_email": "a@b.example", "p_notice": "Wartung", "p_notice_id": "3",
         "p_unit": "", "p_tarball": "", "p_backup_args": "restore latest --site B",
