@@ -13,9 +13,13 @@ from __future__ import annotations
 import importlib.machinery
 import importlib.util
 import os
+import pty
+import select
+import shutil
 import subprocess
 import sys
 import tarfile
+import time
 from pathlib import Path
 
 import pytest
@@ -188,6 +192,36 @@ def test_setup_non_interactive_writes_the_right_files(console, app, outbox):
     assert os.readlink(console.nginx / "mode.conf") == "app.conf"
     assert "systemctl restart nginx.service" in calls
     assert "backup sites skipped" in result.stdout
+
+
+def test_setup_asks_and_asks_again_after_bad_answers(console, app):
+    from app.users.models import User
+
+    answers = [
+        "presse.example.org",  # host name
+        "",  # network: keep
+        "",  # TLS: self-signed (the name changed)
+        "Mars/Olymp",  # time zone: refused, asked again
+        "Europe/Vienna",
+        "",  # relay: none
+        "",  # no test message
+        "kein-at",  # administrator: refused, asked again
+        "chefin@agentur.example",
+        "Eva Chefin",
+        "",  # backup site A: skipped
+    ]
+    result = console.run("setup", input="\n".join(answers) + "\n")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "unknown time zone 'Mars/Olymp'" in result.stderr
+    assert "invalid e-mail address 'kein-at'" in result.stderr
+    assert "Time zone [Etc/UTC]: " in result.stdout
+    assert (console.root / "etc/timezone").read_text() == "Europe/Vienna\n"
+    assert (console.postfix / "sasl_passwd").read_text() == ""
+    assert "postconf -e relayhost=" in console.logged()
+    assert not (console.root / "etc/systemd/network/70-depesche-static.network").exists()
+    with app.app_context():
+        assert User.get(User.email == "chefin@agentur.example").name == "Eva Chefin"
+    assert os.readlink(console.nginx / "mode.conf") == "app.conf"
 
 
 def test_setup_with_backup_sites_exports_the_keys(console, app, tmp_path):
@@ -447,3 +481,43 @@ def test_menu_runs_the_chosen_subcommand_in_german(console, tmp_path):
     menus = [c for c in console.logged() if c.startswith("whiptail")]
     assert len(menus) == 2
     assert "Zustand der Appliance" in menus[0] and "Einrichtungsassistent" in menus[0]
+
+
+@pytest.mark.skipif(shutil.which("whiptail") is None, reason="Debian package whiptail")
+def test_menu_draws_with_the_real_whiptail_and_runs_a_choice(console, tmp_path):
+    """In a pseudo-terminal: the German menu, two steps down to "TLS: show", Enter, the
+    certificate's subject, Enter back to the menu, Escape leaves."""
+    crt, _ = _key_pair(tmp_path, "pty")
+    (console.nginx / "tls.crt").write_text(crt.read_text())
+    pid, fd = pty.fork()
+    if pid == 0:  # the child: depesche-ctl menu on the terminal
+        env = {**console.env, "LANG": "de_DE.UTF-8", "TERM": "xterm"}
+        try:
+            os.execve(str(CTL), [str(CTL), "menu"], env)  # noqa: S606
+        finally:
+            os._exit(127)
+
+    def read_until(marker: bytes, seconds=30) -> bytes:
+        out, end = b"", time.monotonic() + seconds
+        while marker not in out and time.monotonic() < end:
+            if select.select([fd], [], [], 0.5)[0]:
+                try:
+                    out += os.read(fd, 65536)
+                except OSError:
+                    break
+        return out
+
+    try:
+        assert b"Einrichtungsassistent" in read_until(b"Einrichtungsassistent")
+        os.write(fd, b"\x1b[B\x1b[B\r")  # down, down, Enter: "TLS: Zertifikat anzeigen"
+        shown = read_until(b"Enter: zur")
+        assert b"pty.example.org" in shown
+        os.write(fd, b"\r")
+        read_until(b"Einrichtungsassistent")
+        os.write(fd, b"\x1b")
+        time.sleep(0.5)
+        os.write(fd, b"\x1b")
+        _, status = os.waitpid(pid, 0)
+    finally:
+        os.close(fd)
+    assert os.waitstatus_to_exitcode(status) == 0
