@@ -521,3 +521,12 @@ def test_menu_draws_with_the_real_whiptail_and_runs_a_choice(console, tmp_path):
     finally:
         os.close(fd)
     assert os.waitstatus_to_exitcode(status) == 0
+
+
+def test_smtp_test_reports_a_refusing_relay(console):
+    env_file = console.conf / "depesche.env"
+    env_file.write_text(env_file.read_text() + "DEPESCHE_SMTP_URL=smtp://127.0.0.1:9\n")
+    result = console.run("smtp", "test", "ops@example.org")
+    assert result.returncode == 1
+    assert "the test message failed: " in result.stderr
+    assert "the mail relay refused the test message" in result.stderr
