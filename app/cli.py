@@ -410,3 +410,31 @@ def reset_second_factor_command(email):
         raise click.ClickException(f"no user with the e-mail address {email}")
     reset(user)
     click.echo(f"second factor of {user.email} removed")
+
+
+@cli.command("send-test-mail")
+@click.argument("to")
+def send_test_mail_command(to):
+    """Send one test message now through the system-mail path (DEPESCHE_SMTP_URL): what
+    invitations and sign-in codes take. Used by `depesche-ctl smtp test`."""
+    from email.utils import parseaddr
+
+    from flask_babel import gettext as _
+
+    from app.mail import MailError, send_mail
+
+    address = parseaddr(to)[1]
+    if "@" not in address or address != to.strip():
+        raise click.UsageError(f"not an e-mail address: {to}")
+    try:
+        send_mail(
+            address,
+            _("Depesche: test message"),
+            _(
+                "This test message was sent by the Depesche appliance's console. "
+                "If you can read it, the mail relay works."
+            ),
+        )
+    except MailError as exc:
+        raise click.ClickException(f"the mail relay refused the test message: {exc}") from None
+    click.echo(f"test message to {address} handed to the relay")

@@ -186,7 +186,7 @@ sed -i 's/^# *rename-command CONFIG ""/rename-command CONFIG ""/' $conf
 rm -f /etc/depesche/redis.conf
 
 log "nginx with TLS (certificate at first boot)"
-install -d -m 755 /etc/nginx/depesche /usr/share/depesche-setup
+install -d -m 755 /etc/nginx/depesche /usr/share/depesche-setup /var/lib/depesche-acme
 install -m 644 $files/nginx-depesche.conf /etc/nginx/sites-available/depesche
 install -m 644 $files/nginx-proxy.conf /etc/nginx/depesche/proxy.conf
 install -m 644 $files/nginx-app.conf /etc/nginx/depesche/app.conf

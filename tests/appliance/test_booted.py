@@ -112,6 +112,71 @@ def test_setup_page_until_setup_is_finished(machine):
     assert "<form" in body
 
 
+def test_depesche_ctl_setup_non_interactive(machine):
+    """The wizard without questions: new name and certificate, time zone, the first
+    administrator; the app answers through nginx with the new certificate."""
+    result = machine.run(
+        "depesche-ctl setup --non-interactive --hostname presse.example.test --tls self-signed "
+        "--timezone Europe/Berlin --smtp-relay none "
+        "--admin-email chefin@agentur.example --admin-name 'Eva Chefin' --skip-backups",
+        timeout=300,
+    )
+    assert "One-time password (shown once): " in result.stdout, result.stdout
+    assert machine.run("cat /etc/hostname").stdout.strip() == "presse"
+    assert machine.run("readlink /etc/localtime").stdout.strip().endswith("Europe/Berlin")
+    subject = machine.run("openssl x509 -in /etc/nginx/depesche/tls.crt -noout -subject").stdout
+    assert "presse.example.test" in subject
+    assert machine.run("stat -c %a /etc/nginx/depesche/tls.key").stdout.strip() == "600"
+    status, body = fetch(machine, "/login")
+    assert status == 200 and "<form" in body
+    reset = machine.run("depesche-ctl admin-reset chefin@agentur.example")
+    assert "one-time password" in reset.stdout and "second factor was removed" in reset.stdout
+    bad = machine.run("depesche-ctl setup --non-interactive --hostname 'x y'", check=False)
+    assert bad.returncode == 2 and "invalid host name" in bad.stderr
+
+
+def test_depesche_ctl_support_bundle_has_no_secret(machine):
+    machine.run("depesche-ctl support-bundle -o /root/bundle.tar.gz", timeout=180)
+    assert machine.run("stat -c %a /root/bundle.tar.gz").stdout.strip() == "600"
+    machine.run("rm -rf /root/b && mkdir /root/b && tar -xzf /root/bundle.tar.gz -C /root/b")
+    names = machine.run("cd /root/b && find . -type f").stdout
+    assert "status.txt" in names and "journal.txt" in names and "depesche.env" in names
+    assert "tls.key" not in names and "sasl_passwd" not in names
+    env = dict(
+        line.split("=", 1)
+        for line in machine.run("cat /etc/depesche/depesche.env").stdout.splitlines()
+        if "=" in line and not line.startswith("#")
+    )
+    secrets = [env["DEPESCHE_SECRET_KEY"], env["DEPESCHE_DATABASE_URL"].split(":")[2].split("@")[0]]
+    secrets.append(env["DEPESCHE_REDIS_URL"].split(":")[2].split("@")[0])
+    for secret in secrets:
+        found = machine.run(f"grep -rlF -- '{secret}' /root/b", check=False)
+        assert found.returncode == 1, found.stdout
+
+
+def test_depesche_ctl_menu_speaks_german(machine):
+    """whiptail draws the menu in a pseudo-terminal; Escape leaves it."""
+    script = (
+        "import os, pty, select, time\n"
+        "pid, fd = pty.fork()\n"
+        "if pid == 0:\n"
+        "    os.environ.update(LANG='de_DE.UTF-8', TERM='xterm')\n"
+        "    os.execvp('depesche-ctl', ['depesche-ctl', 'menu'])\n"
+        "out = b''\n"
+        "end = time.time() + 30\n"
+        "while time.time() < end and b'Einrichtungsassistent' not in out:\n"
+        "    if select.select([fd], [], [], 1)[0]:\n"
+        "        out += os.read(fd, 65536)\n"
+        "os.write(fd, b'\\x1b')\n"
+        "time.sleep(1)\n"
+        "os.write(fd, b'\\x1b')\n"
+        "_, status = os.waitpid(pid, 0)\n"
+        "print(b'Einrichtungsassistent' in out, os.waitstatus_to_exitcode(status))\n"
+    )
+    machine.run(f"cat > /tmp/menu.py <<'EOF'\n{script}EOF")
+    assert machine.run("python3 /tmp/menu.py", timeout=60).stdout.split() == ["True", "0"]
+
+
 def test_worker_runs_periodic_jobs(machine):
     """The huey consumer under MemoryDenyWriteExecute runs the per-minute heartbeat."""
     machine.run(
