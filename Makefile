@@ -32,7 +32,7 @@ $(STAMP): pyproject.toml
 
 # Debian packages the app needs: venv support and the libraries WeasyPrint loads.
 system-deps:
-	@sh .ci/system-deps python3-venv libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core
+	@sh .ci/system-deps python3-venv libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core whiptail
 
 # Debian's chromium for the browser tests (without it they are skipped with a reason).
 browser-deps:
