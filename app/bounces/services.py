@@ -22,6 +22,7 @@ from __future__ import annotations
 import logging
 import zlib
 from dataclasses import dataclass
+from datetime import timedelta
 
 from flask_babel import gettext as _
 from peewee import JOIN, IntegrityError, InterfaceError, OperationalError, fn
@@ -41,6 +42,7 @@ log = logging.getLogger(__name__)
 SOFT_LIMIT = 3  # soft bounces in a row that count as a hard one
 RAW_KEEP_MAX = 10 * 1024 * 1024  # bytes of a message kept for review
 STREAK_WINDOW = 20  # deliveries to an address looked at when counting soft bounces
+SETTLE = timedelta(days=1)  # a message not bounced by then was received
 # States of a recipient row whose message never reached the recipient's server, so they
 # neither continue nor break a streak of soft bounces.
 NOT_DELIVERED = ("queued", "sending", "deferred", "failed", "cancelled")
@@ -133,7 +135,7 @@ def intake(raw: bytes, envelope_recipient: str | None = None, source: str = "pip
     key = message_key(raw, bounce.message_id)
     existing = BounceMessage.get_or_none(BounceMessage.key == key)
     if existing is not None:
-        return IntakeResult("duplicate", existing.id, existing.recipient_id, existing.address)
+        return _duplicate(existing)
     try:
         with db.atomic():
             return _store(raw, bounce, key, source)
@@ -142,7 +144,7 @@ def intake(raw: bytes, envelope_recipient: str | None = None, source: str = "pip
         existing = BounceMessage.get_or_none(BounceMessage.key == key)
         if existing is None:
             raise
-        return IntakeResult("duplicate", existing.id, existing.recipient_id, existing.address)
+        return _duplicate(existing)
     except UNAVAILABLE:
         raise
     except Exception as exc:  # a bug must not lose the bounce: keep it for review
@@ -150,6 +152,12 @@ def intake(raw: bytes, envelope_recipient: str | None = None, source: str = "pip
         bounce = Bounce("unknown", token=bounce.token, reason=f"intake error: {type(exc).__name__}")
         with db.atomic():
             return _store(raw, bounce, key, source, match=False)
+
+
+def _duplicate(existing: BounceMessage) -> IntakeResult:
+    recipient = existing.recipient if existing.recipient_id else None
+    address = recipient.address if recipient else existing.address
+    return IntakeResult("duplicate", existing.id, existing.recipient_id, address, existing.status)
 
 
 def _store(raw: bytes, bounce: Bounce, key: str, source: str, match: bool = True) -> IntakeResult:
@@ -206,9 +214,11 @@ def _apply(recipient: MailingRecipient, bounce: Bounce) -> bool:
 
 def soft_streak(address: str) -> int:
     """How many of the address's latest delivered messages bounced soft one after the
-    other (newest first; a message that reached the server unbounced ends the streak)."""
-    states = (
-        MailingRecipient.select(MailingRecipient.state)
+    other, newest first. A message that has not bounced within SETTLE of being sent counts
+    as received and ends the streak; a younger one may still bounce and is passed over."""
+    settled = utcnow() - SETTLE
+    rows = (
+        MailingRecipient.select(MailingRecipient.state, MailingRecipient.sent_at)
         .where(
             (MailingRecipient.address == address)
             & MailingRecipient.sent_at.is_null(False)
@@ -219,10 +229,13 @@ def soft_streak(address: str) -> int:
         .tuples()
     )
     streak = 0
-    for (state,) in states:
-        if state != "bounced_soft":
+    for state, sent_at in rows:
+        if state == "bounced_soft":
+            streak += 1
+        elif state in ("sent", "uncertain") and sent_at > settled:
+            continue
+        else:
             break
-        streak += 1
     return streak
 
 
@@ -470,8 +483,6 @@ def purge(days: int = 90) -> int:
     """Forget the bounces that were applied or ignored more than `days` ago (the key that
     makes a repeated delivery a no-op is not needed that long); kept messages stay until an
     administrator deletes them."""
-    from datetime import timedelta
-
     limit = utcnow() - timedelta(days=days)
     return (
         BounceMessage.delete()
