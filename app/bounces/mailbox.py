@@ -30,8 +30,9 @@ class FetchResult:
     left: int = 0  # beyond this run's maximum
 
     def summary(self) -> str:
-        counts = ", ".join(f"{k}={v}" for k, v in sorted(self.outcomes.items()))
-        return f"read={self.read} {counts} failed={self.failed} left={self.left}".replace("  ", " ")
+        counts = [f"{k}={v}" for k, v in sorted(self.outcomes.items())]
+        parts = [f"read={self.read}", *counts, f"failed={self.failed}", f"left={self.left}"]
+        return " ".join(parts)
 
 
 def _connect(url: str, timeout: float) -> tuple[IMAPClient, str]:
