@@ -70,12 +70,14 @@ def correct(recipient_id: int):
 def resend(recipient_id: int):
     """Send the bounced mailing again to the person's current primary address."""
     from app.mailings import dispatch
+    from app.mailings.services import MailingError
 
     row = services.bounced_delivery(current_user, recipient_id)
     Person.get_writable_or_403(current_user, row.person_id)
     try:
-        dispatch.resend(current_user, row.mailing_id, row.person_id)
-    except (ValueError, PermissionError) as exc:
-        message = getattr(exc, "message", None) or "; ".join(getattr(exc, "messages", []) or [])
-        return _row(row, 422, resend_error=message or _("The mailing could not be sent again."))
-    return _row(row, resent_to=primary_email(Person.get_by_id(row.person_id)))
+        again = dispatch.resend(current_user, row.mailing_id, row.person_id)
+    except MailingError as exc:
+        message = "; ".join(exc.messages) or _("The mailing could not be sent again.")
+        corrected = primary_email(Person.get_by_id(row.person_id))
+        return _row(row, 422, resend_error=message, corrected=corrected, changed=True)
+    return _row(row, resent_to=again.address)

@@ -144,28 +144,55 @@ def test_the_resend_button_follows_a_correction_for_senders_only(app, client, bo
     assert f"/mailings/bounces/{bounced['anna']}/resend" in html
 
 
-def test_resend_sends_the_mailing_to_the_corrected_address(app, client, bounced, world, outbox):
-    dispatch = pytest.importorskip(
-        "app.mailings.dispatch", reason="app.mailings.dispatch (resend) is not on main yet"
+def test_send_bounce_correct_and_resend_through_the_real_relay(app, client, world, outbox):
+    """The whole M7 loop: a mailing goes out through the SMTP sink, one recipient's server
+    bounces it (a DSN to the VERP return path, through the pipe's intake), the address is
+    corrected on the screen and the mailing sent again to it in one click."""
+    import re
+
+    from tests.mailings.conftest import make_ready
+
+    mailing_id, _, people = make_ready(app, world, count=2)
+    page = client.get(f"/mailings/{mailing_id}/check").get_data(as_text=True)
+    count = re.search(r'name="recipients" value="(\d+)"', page).group(1)
+    token = csrf_token(client, "/mailings/")
+    sent = client.post(
+        f"/mailings/{mailing_id}/send",
+        data={"recipients": count, "when": "now", "csrf_token": token},
     )
-    assert hasattr(dispatch, "resend")
+    assert sent.status_code == 302
+    assert len(outbox) == 2
+    bounced = outbox[0]
+    address = bounced["To"].addresses[0].addr_spec
     with app.app_context():
-        User.update(may_send=True).where(User.id == world["user"].id).execute()
-    _correct(client, bounced["anna"], "anna@neu.example")
+        row = MailingRecipient.get(
+            (MailingRecipient.mailing == mailing_id) & (MailingRecipient.address == address)
+        )
+        assert row.state == "sent"
+        result = intake(dsn(row.token, address), f"bounces+{row.token}@alpha-ag.example")
+        assert result.outcome == "hard" and result.recipient_id == row.id
+    outbox.clear()
+    html = client.get("/mailings/bounces/").get_data(as_text=True)
+    assert address in html and "Neue Energiestrategie" in html
+    corrected = _correct(client, row.id, "korrigiert@redaktion.example").get_data(as_text=True)
+    assert f"/mailings/bounces/{row.id}/resend" in corrected
     token = csrf_token(client, "/mailings/bounces/")
     response = client.post(
-        f"/mailings/bounces/{bounced['anna']}/resend", data={"csrf_token": token}, headers=HX
+        f"/mailings/bounces/{row.id}/resend", data={"csrf_token": token}, headers=HX
     )
     assert response.status_code == 200, response.get_data(as_text=True)
-    assert "Sent again to anna@neu.example." in response.get_data(as_text=True)
+    assert "Sent again to korrigiert@redaktion.example." in response.get_data(as_text=True)
+    assert [m["To"].addresses[0].addr_spec for m in outbox] == ["korrigiert@redaktion.example"]
     with app.app_context():
-        mailing_id = MailingRecipient.get_by_id(bounced["anna"]).mailing_id
-        rows = MailingRecipient.select().where(
-            (MailingRecipient.mailing == mailing_id)
-            & (MailingRecipient.address == "anna@neu.example")
-        )
-        assert rows.count() == 1
-    assert [m["To"] for m in outbox] == ["anna@neu.example"]
+        again = MailingRecipient.get(MailingRecipient.address == "korrigiert@redaktion.example")
+        assert (again.mailing_id, again.state) == (mailing_id, "sent")
+    # a second click is refused in the row (422), and nothing more is sent
+    response = client.post(
+        f"/mailings/bounces/{row.id}/resend", data={"csrf_token": token}, headers=HX
+    )
+    assert response.status_code == 422
+    assert "already receives this mailing" in response.get_data(as_text=True)
+    assert len(outbox) == 1
 
 
 # --- administrators' review -----------------------------------------------------------
