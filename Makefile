@@ -16,7 +16,7 @@ REDIS_TEST_URL ?= redis://127.0.0.1:6379/0
 SEMGREP_VENV := .venv-semgrep
 SEMGREP := $(SEMGREP_VENV)/bin/semgrep
 
-.PHONY: appliance appliance-test appliance-deps run test test-embedded test-services bench lint security format translations system-deps browser-deps backup-deps clean .venv
+.PHONY: appliance appliance-test appliance-deps run test test-embedded test-services bench lint security format translations system-deps browser-deps backup-deps mail-deps clean .venv
 
 # The virtual environment alone (created, or updated when pyproject.toml changed).
 .venv: $(STAMP)
@@ -42,6 +42,15 @@ browser-deps:
 backup-deps:
 	@sh .ci/system-deps borgbackup borgmatic
 
+# Debian's Dovecot for the bounce mailbox tests, which start a throw-away server of their
+# own (without it they are skipped with a reason). The system service the package starts
+# when it is newly installed is stopped and disabled again: nothing here needs it.
+mail-deps:
+	@if ! dpkg-query -W -f='$${Status}' dovecot-imapd 2>/dev/null | grep -q "install ok installed"; then \
+	  sh .ci/system-deps dovecot-imapd && \
+	  { systemctl disable --now dovecot.service dovecot.socket >/dev/null 2>&1 || true; }; \
+	fi
+
 run: .venv
 	$(DEPESCHE) init-db
 	$(DEPESCHE) demo-data --if-empty --contacts 5000
@@ -50,7 +59,7 @@ run: .venv
 	  $(DEPESCHE) worker & worker=$$!; \
 	  $(DEPESCHE) serve --host $(HOST) --port $(PORT)
 
-test: .venv browser-deps backup-deps lint security
+test: .venv browser-deps backup-deps mail-deps lint security
 	@$(MAKE) --no-print-directory test-embedded
 	@if $(BIN)/python -m tests.services "$(PG_TEST_URL)" "$(REDIS_TEST_URL)"; then \
 	  $(MAKE) --no-print-directory test-services; \

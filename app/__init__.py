@@ -124,6 +124,8 @@ def _register_blueprints(app: Flask) -> None:
     from app.auth.account import bp as account_bp
     from app.auth.views import bp as auth_bp
     from app.blacklist.admin_views import bp as blacklist_admin_bp
+    from app.bounces.admin_views import bp as bounces_admin_bp
+    from app.bounces.views import bp as bounces_bp
     from app.clients.views import bp as clients_bp
     from app.contacts.views import bp as contacts_bp
     from app.events.views import bp as events_bp
@@ -150,6 +152,7 @@ def _register_blueprints(app: Flask) -> None:
         contacts_bp,
         lists_bp,
         events_bp,
+        bounces_bp,
         mailings_bp,
         unsubscribe_bp,
         mailing_reports_bp,
@@ -166,6 +169,7 @@ def _register_blueprints(app: Flask) -> None:
         clients_bp,
         status_admin_bp,
         blacklist_admin_bp,
+        bounces_admin_bp,
         sender_admin_bp,
     ):
         app.register_blueprint(bp)

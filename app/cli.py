@@ -10,6 +10,8 @@ from flask.cli import FlaskGroup
 
 from app.config import ConfigError
 
+EX_TEMPFAIL = 75  # sysexits.h: the MTA keeps the message and tries again later
+
 
 def _create_app():
     from app import create_app
@@ -32,7 +34,9 @@ def main(argv=None) -> None:
         cli.main(args=argv, prog_name="depesche")
     except ConfigError as exc:
         click.echo(f"depesche: configuration error: {exc}", err=True)
-        sys.exit(2)
+        # the MTA's pipe keeps the bounce and retries on 75; on 2 it would return it
+        args = list(sys.argv[1:] if argv is None else argv)
+        sys.exit(EX_TEMPFAIL if args[:2] == ["bounces", "pipe"] else 2)
 
 
 @cli.command("init-db")
@@ -438,3 +442,54 @@ def send_test_mail_command(to):
     except MailError as exc:
         raise click.ClickException(f"the mail relay refused the test message: {exc}") from None
     click.echo(f"test message to {address} handed to the relay")
+
+
+@cli.group("bounces")
+def bounces_group():
+    """Bounce intake (SPEC M7): from the MTA's pipe transport or the bounce mailbox."""
+
+
+@bounces_group.command("pipe")
+@click.option(
+    "--recipient",
+    "recipient",
+    metavar="ADDR",
+    help="The envelope recipient (bounces+TOKEN@domain), as the MTA gives it.",
+)
+@click.argument("legacy_recipient", required=False, metavar="[ADDR]")
+def bounces_pipe(recipient, legacy_recipient):
+    """Take in one bounce message from standard input. Exit status 0 when it was handled
+    (applied, ignored as an automatic reply, or kept for review), 75 (EX_TEMPFAIL) when the
+    database cannot be reached, so that the MTA keeps the message and retries."""
+    import logging
+
+    from app.bounces.services import UNAVAILABLE, intake
+
+    raw = sys.stdin.buffer.read()
+    try:
+        result = intake(raw, recipient or legacy_recipient, source="pipe")
+    except UNAVAILABLE as exc:
+        click.echo(
+            f"depesche bounces pipe: database unavailable, try again later ({exc})", err=True
+        )
+        sys.exit(EX_TEMPFAIL)
+    except Exception as exc:  # never lose a bounce: the MTA keeps it
+        logging.getLogger(__name__).exception("bounce intake failed")
+        click.echo(f"depesche bounces pipe: {type(exc).__name__}; try again later", err=True)
+        sys.exit(EX_TEMPFAIL)
+    click.echo(f"{result.outcome} {result.address} {result.status}".rstrip())
+
+
+@bounces_group.command("fetch")
+def bounces_fetch():
+    """Read the bounce mailbox (DEPESCHE_BOUNCE_IMAP_URL) once, as the worker does every
+    five minutes. Exit status 1 when the mailbox cannot be read."""
+    from app.bounces.mailbox import MailboxError, fetch
+
+    try:
+        result = fetch()
+    except MailboxError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(result.summary())
+    if result.failed:
+        sys.exit(1)

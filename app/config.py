@@ -45,6 +45,11 @@ ENV_SETTINGS = {
     "BOUNCE_DOMAIN": str,
     "DISPATCH_BATCH": int,
     "DISPATCH_CONNECTIONS": int,
+    # Bounce mailbox (SPEC M7), read every few minutes when set:
+    # imaps://USER:PASSWORD@HOST:993/FOLDER (or imap+starttls://, or imap:// on localhost);
+    # processed messages are moved to BOUNCE_IMAP_DONE_FOLDER, or deleted when it is empty.
+    "BOUNCE_IMAP_URL": str,
+    "BOUNCE_IMAP_DONE_FOLDER": str,
 }
 
 DEFAULTS = {
@@ -75,6 +80,10 @@ DEFAULTS = {
     "DNS_LIFETIME": 3.0,  # seconds for all lookups of one domain check together
     "PUBLIC_URL": "http://localhost:5000",
     "BOUNCE_DOMAIN": "",  # empty: each sender's own domain
+    "BOUNCE_IMAP_URL": "",  # empty: bounces come only through `depesche bounces pipe`
+    "BOUNCE_IMAP_DONE_FOLDER": "",
+    "BOUNCE_IMAP_TIMEOUT": 30.0,
+    "BOUNCE_FETCH_MAX": 500,  # messages read per run
     # Dispatch (SPEC M4): recipients per batch task, and the retries of a recipient whose
     # message the relay deferred (4xx, connection lost): base × 2^(attempt-1), at most an
     # hour apart, until MAX_ATTEMPTS; then the recipient counts as failed.
@@ -250,6 +259,35 @@ def _check_mailings(config: dict) -> None:
         raise ConfigError("DEPESCHE_DISPATCH_BATCH", "expected 1 to 10000 recipients per batch")
     if not 1 <= config["DISPATCH_CONNECTIONS"] <= 16:
         raise ConfigError("DEPESCHE_DISPATCH_CONNECTIONS", "expected 1 to 16 connections")
+    _check_bounce_mailbox(config)
+
+
+IMAP_SCHEMES = {"imap": 143, "imap+starttls": 143, "imaps": 993}
+LOCAL_HOSTS = {"localhost", "127.0.0.1", "::1"}
+
+
+def _check_bounce_mailbox(config: dict) -> None:
+    url = config["BOUNCE_IMAP_URL"].strip()
+    config["BOUNCE_IMAP_URL"] = url
+    config["BOUNCE_IMAP_DONE_FOLDER"] = config["BOUNCE_IMAP_DONE_FOLDER"].strip()
+    if not url:
+        return
+    expected = "expected imaps://USER:PASSWORD@HOST:993/FOLDER (or imap+starttls://)"
+    parts = urlsplit(url)
+    try:
+        parts.port  # noqa: B018 (raises for a port that is no number)
+    except ValueError:
+        raise ConfigError("DEPESCHE_BOUNCE_IMAP_URL", expected) from None
+    if parts.scheme not in IMAP_SCHEMES or not parts.hostname:
+        raise ConfigError("DEPESCHE_BOUNCE_IMAP_URL", expected)
+    if not parts.username or not parts.password:
+        raise ConfigError("DEPESCHE_BOUNCE_IMAP_URL", "names no user and password")
+    if parts.scheme == "imap" and parts.hostname not in LOCAL_HOSTS:
+        raise ConfigError(
+            "DEPESCHE_BOUNCE_IMAP_URL",
+            "imap:// sends the password in clear: only for localhost; use imaps:// or "
+            "imap+starttls://",
+        )
 
 
 def _stored_secret_key(data_dir: Path) -> str:

@@ -50,6 +50,7 @@ def all_models() -> list[type[BaseModel]]:
         UserSession,
     )
     from app.blacklist.models import BlacklistEntry
+    from app.bounces.models import AddressBounce, BounceMessage
     from app.clients.models import Client, ClientRight
     from app.contacts.models import (
         HistoryEntry,
@@ -119,6 +120,8 @@ def all_models() -> list[type[BaseModel]]:
         MailingSource,
         MailingRecipient,
         DispatchLease,
+        BounceMessage,
+        AddressBounce,
         ExportJob,
         ImportJob,
         ImportIssue,

@@ -15,6 +15,7 @@ from __future__ import annotations
 from flask_babel import gettext as _
 
 from app import files
+from app.bounces.services import forget_addresses
 from app.clock import utcnow
 from app.contacts.duplicates import merged_ids
 from app.contacts.models import (
@@ -65,8 +66,10 @@ def erase_person(user, person_id) -> int:
             .tuples()
         ]
         HistoryEntry.delete().where(HistoryEntry.person == person.id).execute()
+        addresses = [a for (a,) in person.emails.select(PersonEmail.address).tuples()]
         for model in (PersonEmail, PersonPhone, PersonOutlet, PersonTopic):
             model.delete().where(model.person == person.id).execute()
+        forget_addresses(addresses)  # their bounce state, unless someone else has them
         NotDuplicate.delete().where(
             (NotDuplicate.first == person.id) | (NotDuplicate.second == person.id)
         ).execute()

@@ -100,8 +100,8 @@ def cell(value) -> str:
         return value.isoformat()
     if isinstance(value, decimal.Decimal):
         return format(value, "f")
-    if isinstance(value, bytes):
-        return value.hex()
+    if isinstance(value, bytes | memoryview):  # PostgreSQL's driver gives memoryviews
+        return bytes(value).hex()
     return str(value)
 
 

@@ -26,6 +26,7 @@ REASONS = {
     "blocked": _l("blocked"),
     "no_address": _l("no e-mail address"),
     "blacklisted": _l("on the blacklist"),
+    "bounced": _l("hard-bounced address"),
 }
 # Further exclusions: name → function(addresses) returning the excluded ones (the bounce
 # handling registers "bounced" here).

@@ -101,6 +101,15 @@ DEFINITIONS = {
             ),
         ),
         Definition(
+            "blacklist_hard_bounces",
+            _l("Put hard-bounced addresses on the blacklist"),
+            False,
+            help=_l(
+                "Hard-bounced addresses receive no mailings anyway until corrected; on the "
+                "blacklist they stay excluded even when corrected or confirmed."
+            ),
+        ),
+        Definition(
             "organisation_country",
             _l("Country of the organisation"),
             "DE",

@@ -12,6 +12,7 @@ from datetime import datetime
 
 import pytest
 
+from app.bounces.models import AddressBounce
 from app.contacts.models import (
     HistoryEntry,
     OutletTopic,
@@ -104,9 +105,19 @@ def test_a_hidden_client_appears_nowhere(app, client, login_as, notes, role):
         event = Event.create(client=hidden, title=HIDDEN_EVENT, starts_at=datetime(2099, 5, 1))
         Invitation.create(event=event, person=person, note="Geheime Zusage")
         mailing = Mailing.create(client=hidden, subject=HIDDEN_MAILING, html="<p>x</p>")
-        # its delivery report and recipient export (/mailings/<id>/report, /exports/mailings/…)
-        MailingRecipient.create(
-            mailing=mailing, person=person, address=HIDDEN_PERSON[2], token="h" * 32
+        # a hard bounce of the hidden person (the undeliverable addresses screen)
+        bounced = MailingRecipient.create(
+            mailing=mailing,
+            person=person,
+            address=HIDDEN_PERSON[2],
+            token="HiddenBounce01",
+            state="bounced_hard",
+            bounce_kind="hard",
+            bounce_code="5.1.1",
+            bounced_at=datetime(2099, 1, 1),
+        )
+        AddressBounce.create(
+            address=HIDDEN_PERSON[2], hard_at=datetime(2099, 1, 1), last_recipient=bounced
         )
         job = ImportJob.create(
             client=hidden, user=other, file_sha256="0" * 64, file_name=HIDDEN_FILE, kind="csv"

@@ -137,6 +137,8 @@ NOT_SECRET = {
     ("user", "password_changed_at"),
     ("mailing", "dispatch_token"),  # names the live chain of batch tasks, opens nothing
     ("mailing_recipient", "token"),  # the VERP token, in every message's return path
+    # the VERP token of a return path a bounce arrived at: in every sent message's headers
+    ("bounce_message", "token"),
 }
 
 
