@@ -43,6 +43,7 @@ def _summary_context(mailing, with_chart=True):
         "format_percent": lambda value: format_percent(value, "#,##0.0%"),
         "bucket_label": bucket_label,
         "live": mailing.state in reports.LIVE_MAILING_STATES,
+        "may_cancel": may_cancel(mailing),
         "states": STATES,
         "recipient_states": RECIPIENT_STATES,
         "tones": reports.STATE_TONES,
@@ -66,7 +67,6 @@ def report(mailing_id: int):
 
     # the table alone (filter, search, paging) needs no chart
     context = _summary_context(mailing, with_chart=not is_partial()) | {
-        "may_cancel": may_cancel(mailing),
         "result": result,
         "state": state,
         "q": q,
@@ -87,4 +87,10 @@ def summary(mailing_id: int):
     mailing = Mailing.get_visible_or_404(current_user, mailing_id)
     if not is_partial():
         return redirect(url_for("mailing_reports.report", mailing_id=mailing.id))
-    return render_template("mailings/_report_summary.html", **_summary_context(mailing))
+    context = _summary_context(mailing)
+    response = make_response(render_template("mailings/_report_summary.html", **context))
+    if not context["live"]:
+        # the last answer of the polling: the recipient table (not polled, so that a
+        # user paging through it keeps their place) loads itself once more
+        response.headers["HX-Trigger"] = "report-done"
+    return response

@@ -1,10 +1,13 @@
 """A press release from the composer to 500 journalists in a real browser (issue 6): the
 text written in the editor, a PDF attached, the pre-send check, sending through a real
-worker process to a real SMTP sink while the page shows the progress, and the result."""
+worker process to a real SMTP sink while the report shows the progress, the states per
+recipient; then a bounce for one of them fed in through `depesche bounces pipe`, the
+address corrected on the undeliverable-addresses screen and the mailing sent again."""
 
 from __future__ import annotations
 
 import re
+import subprocess
 
 from playwright.sync_api import expect
 
@@ -15,11 +18,31 @@ from app.users.models import User
 from tests import factories
 from tests.browser.helpers import sign_in
 from tests.mailings.conftest import bulk_list
+from tests.mailings.workers import DEPESCHE, wait_for
 
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 
 
-def test_compose_check_send_and_watch(app, page, real_dispatch, tmp_path):
+def _dsn(token: str, address: str) -> bytes:
+    """A Postfix delivery status notification for one message (user unknown)."""
+    return (
+        "From: MAILER-DAEMON@mx.stadtwerke.example (Mail Delivery System)\r\n"
+        f"To: bounces+{token}@stadtwerke.example\r\n"
+        "Subject: Undelivered Mail Returned to Sender\r\n"
+        "Auto-Submitted: auto-replied\r\n"
+        "MIME-Version: 1.0\r\n"
+        'Content-Type: multipart/report; report-type=delivery-status; boundary="B"\r\n\r\n'
+        "--B\r\nContent-Type: text/plain\r\n\r\n"
+        f"<{address}>: host mx.redaktion.example said: 550 5.1.1 User unknown\r\n"
+        "--B\r\nContent-Type: message/delivery-status\r\n\r\n"
+        "Reporting-MTA: dns; mx.stadtwerke.example\r\n\r\n"
+        f"Final-Recipient: rfc822; {address}\r\nAction: failed\r\nStatus: 5.1.1\r\n"
+        "Diagnostic-Code: smtp; 550 5.1.1 User unknown\r\n"
+        "--B--\r\n"
+    ).encode()
+
+
+def test_compose_check_send_and_watch(app, page, real_dispatch, tmp_path, cli_env):
     sink, start_worker = real_dispatch
     with app.app_context():
         db.connect(reuse_if_open=True)
@@ -74,3 +97,34 @@ def test_compose_check_send_and_watch(app, page, real_dispatch, tmp_path):
     with app.app_context():
         rows = list(MailingRecipient.select())
     assert {r.state for r in rows} == {"sent"} and {r.token for r in rows} == set(relay.tokens())
+    # the report lists every recipient with its state (the table reloads when it is done)
+    table = page.locator("#report-recipients")
+    states = table.locator("tbody .state")
+    expect(states.filter(has_text=re.compile(r"^\s*queued\s*$"))).to_have_count(0)
+    expect(states.first).to_have_text(re.compile(r"^\s*sent\s*$"))
+    expect(page.get_by_role("button", name="Cancel the mailing")).to_have_count(0)
+
+    # a bounce for one recipient comes back through the MTA's pipe
+    bounced = rows[7]
+    fed = subprocess.run(  # noqa: S603 (our own command)
+        [DEPESCHE, "bounces", "pipe", "--recipient", f"bounces+{bounced.token}@stadtwerke.example"],
+        input=_dsn(bounced.token, bounced.address),
+        env=cli_env,
+        capture_output=True,
+        check=False,
+    )
+    assert fed.returncode == 0, fed.stderr
+    page.get_by_role("link", name="Mailings").first.click()
+    page.get_by_role("link", name="Undeliverable addresses").click()
+    row = page.locator(f"#bounce-{bounced.id}")
+    expect(row).to_contain_text("5.1.1")
+    row.get_by_label("Correct e-mail address").fill("neu.redakteur@redaktion.example")
+    row.get_by_role("button", name="Correct").click()
+    expect(row).to_contain_text("Corrected to neu.redakteur@redaktion.example")
+    row.get_by_role("button", name="Send the mailing again").click()
+    expect(row).to_contain_text("Sent again to neu.redakteur@redaktion.example.")
+    with app.app_context():
+        again = MailingRecipient.get(MailingRecipient.address == "neu.redakteur@redaktion.example")
+    assert wait_for(lambda: again.token in relay.tokens(), timeout=60)
+    with app.app_context():
+        assert MailingRecipient.get_by_id(again.id).state == "sent"
