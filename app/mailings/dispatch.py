@@ -487,7 +487,7 @@ class Batch:
             html_footer=html_footer,
             html_filter=self._tracking(recipient.token) if self.mailing.tracking else None,
         )
-        return self.signer.sign(raw), message_id
+        return self.signer.sign(raw, crlf=True), message_id
 
     @staticmethod
     def _tracking(token: str):

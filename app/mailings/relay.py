@@ -105,7 +105,9 @@ class Relay:
         if len(replies) < 3:
             self._reset()
             return replies[-1]
-        payload = _DOT.sub(b"..", data)  # dot-stuffing (RFC 5321 4.5.2); lines end CRLF
+        payload = data  # dot-stuffing (RFC 5321 4.5.2); lines end CRLF
+        if data.startswith(b".") or b"\n." in data:
+            payload = _DOT.sub(b"..", data)
         if not payload.endswith(b"\r\n"):
             payload += b"\r\n"
         self.connection.send(payload + b".\r\n")

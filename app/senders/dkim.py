@@ -35,10 +35,12 @@ class SigningError(ValueError):
     pass
 
 
-def split_message(message: bytes) -> tuple[list[bytes], bytes]:
+def split_message(message: bytes, crlf: bool = False) -> tuple[list[bytes], bytes]:
     """The header fields (each with its continuation lines, CRLF-terminated) and the body,
-    with every line ending made CRLF as it will be sent over SMTP."""
-    message = _EOL.sub(b"\r\n", message)
+    with every line ending made CRLF as it will be sent over SMTP (`crlf`: they are
+    already, as the mailings' own messages are)."""
+    if not crlf:
+        message = _EOL.sub(b"\r\n", message)
     head, sep, body = message.partition(b"\r\n\r\n")
     if not sep:
         head, body = message.rstrip(b"\r\n"), b""
@@ -55,7 +57,9 @@ def relaxed_body(body: bytes) -> bytes:
     """RFC 6376 3.4.4 on a CRLF body: runs of blanks become one space, blanks at line ends
     and empty lines at the end go. (Only runs and tabs are rewritten: a single space is
     left alone, which is most of a text and keeps this fast.)"""
-    body = _BLANKS.sub(b" ", body).replace(b" \r\n", b"\r\n")
+    if b"\t" in body or b"  " in body:  # most bodies have neither: no regex pass
+        body = _BLANKS.sub(b" ", body)
+    body = body.replace(b" \r\n", b"\r\n")
     body = body.rstrip(b"\r\n")
     if body.endswith(b" "):  # a last line without CRLF that ended in blanks
         body = body[:-1].rstrip(b"\r\n")
@@ -80,9 +84,10 @@ class Signer:
         self.selector = selector
         self.key = key
 
-    def sign(self, message: bytes, timestamp: int | None = None) -> bytes:
-        """The message with a DKIM-Signature header field in front."""
-        fields, body = split_message(message)
+    def sign(self, message: bytes, timestamp: int | None = None, crlf: bool = False) -> bytes:
+        """The message with a DKIM-Signature header field in front (`crlf`: every line of
+        `message` already ends in CRLF)."""
+        fields, body = split_message(message, crlf)
         by_name: dict[bytes, list[bytes]] = {}
         for field in fields:
             by_name.setdefault(field.split(b":", 1)[0].strip().lower(), []).append(field)

@@ -429,3 +429,18 @@ def test_erasure_blanks_the_address_in_sent_mailings(app, client, world, relay):
         assert rows[people[0]].address == "" and rows[people[0]].state == "sent"
         assert rows[people[1]].address.startswith("journalist1.")
         assert Mailing.get_by_id(mailing_id).recipients_total == 2  # still counted
+
+
+def test_messages_have_crlf_line_ends_only(app, client, world, relay):
+    """SMTP wants CRLF; Postfix refuses bare LF (smtpd_forbid_bare_newline): also in the
+    soft line breaks of a long HTML line without any line break of its own."""
+    mailing_id, _, _ = make_ready(app, world, count=1)
+    with app.app_context():
+        Mailing.update(html="<p>" + "Energie für alle " * 40 + "</p>").where(
+            Mailing.id == mailing_id
+        ).execute()
+    _send(client, mailing_id)
+    (message,) = relay.messages
+    assert b"\n" not in message.raw.replace(b"\r\n", b"")
+    assert b"\r" not in message.raw.replace(b"\r\n", b"")
+    assert _verify(app, message)
