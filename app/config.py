@@ -87,8 +87,8 @@ DEFAULTS = {
     # Dispatch (SPEC M4): recipients per batch task, and the retries of a recipient whose
     # message the relay deferred (4xx, connection lost): base × 2^(attempt-1), at most an
     # hour apart, until MAX_ATTEMPTS; then the recipient counts as failed.
-    "DISPATCH_BATCH": 200,
-    "DISPATCH_CONNECTIONS": 2,  # to the relay at once, each in its own thread
+    "DISPATCH_BATCH": 1000,
+    "DISPATCH_CONNECTIONS": 4,  # to the relay at once, each in its own thread
     "DISPATCH_RETRY_BASE": 60.0,
     "DISPATCH_MAX_ATTEMPTS": 8,
     "DISPATCH_SMTP_TIMEOUT": 60.0,
