@@ -2,7 +2,6 @@
 
 import json
 import os
-import socket
 import subprocess
 import time
 import urllib.request
@@ -11,6 +10,7 @@ import pytest
 
 from app.users.models import User
 from tests.conftest import DEPESCHE, run_cli
+from tests.mailings.workers import free_port, wait_for
 
 
 def run(env, *args, input=None, timeout=60):
@@ -191,24 +191,8 @@ def test_translate_compile(cli_env):
     assert "compiled translations/de/LC_MESSAGES/messages.mo" in result.stdout
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def _wait_for(predicate, timeout=30.0, interval=0.2):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        result = predicate()
-        if result:
-            return result
-        time.sleep(interval)
-    return None
-
-
 def test_serve_runs_gunicorn_and_answers(app, cli_env):
-    port = _free_port()
+    port = free_port()
     proc = subprocess.Popen(
         [DEPESCHE, "serve", "--port", str(port), "--workers", "1"],
         env=cli_env,
@@ -226,7 +210,7 @@ def test_serve_runs_gunicorn_and_answers(app, cli_env):
             except OSError:
                 return None
 
-        body = _wait_for(healthz)
+        body = wait_for(healthz)
         assert body and body["status"] == "ok"
         request = urllib.request.Request(f"http://127.0.0.1:{port}/login")
         with urllib.request.urlopen(request, timeout=5) as response:  # noqa: S310 (http only)
@@ -255,7 +239,7 @@ def test_worker_consumes_tasks_from_the_queue(app, cli_env):
         try:
             before = time.time()
             heartbeat()
-            assert _wait_for(lambda: (last_heartbeat() or 0) >= before), "task not consumed"
+            assert wait_for(lambda: (last_heartbeat() or 0) >= before), "task not consumed"
         finally:
             proc.send_signal(2)  # SIGINT: graceful shutdown
             output, _ = proc.communicate(timeout=30)

@@ -13,14 +13,13 @@ import argparse
 import os
 import signal
 import smtplib
-import socket
 import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
 
-DEPESCHE = str(Path(sys.executable).with_name("depesche"))
+from tests.mailings.workers import DEPESCHE, Sink
+
 RECIPIENTS = 10_000
 PARAGRAPH = (
     "<p>Die Stadtwerke stellen heute ihre Strategie für die Energieversorgung der nächsten "
@@ -32,33 +31,6 @@ HTML = (
     + PARAGRAPH * 14
     + "<p>Mit freundlichen Grüßen<br>Ihre Pressestelle</p>"
 )
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-class Sink:
-    def __init__(self, work: Path, name: str):
-        self.port = _free_port()
-        self.log = work / f"{name}.log"
-        self.process = subprocess.Popen(  # noqa: S603 (our own module)
-            [sys.executable, "-m", "tests.sink", str(self.port), str(self.log)],
-            stdout=subprocess.PIPE,
-            text=True,
-        )
-        assert self.process.stdout.readline().strip() == "READY"
-
-    def received(self) -> int:
-        with open(self.log, "rb") as handle:
-            return sum(1 for _ in handle)
-
-    def stop(self) -> None:
-        self.process.terminate()
-        self.process.wait(timeout=10)
-        self.process.stdout.close()
 
 
 def prepare(work: Path, database_url: str | None, recipients: int):
@@ -221,12 +193,12 @@ def run(recipients: int, database_url: str | None, label: str) -> None:
     with tempfile.TemporaryDirectory() as folder:
         work = Path(folder)
         app, user_id, mailing_id = prepare(work, database_url, recipients)
-        bare_sink = Sink(work, "bare")
+        bare_sink = Sink(work, name="bare")
         try:
             bare = bare_loop(app, mailing_id, bare_sink, recipients)
         finally:
             bare_sink.stop()
-        sink = Sink(work, "dispatch")
+        sink = Sink(work, name="dispatch")
         try:
             rate, overall, peak = worker_dispatch(
                 app, user_id, mailing_id, sink, work, database_url

@@ -6,13 +6,11 @@ import socket
 import subprocess
 import sys
 import time
-from pathlib import Path
 
 import pytest
 
 from app.extensions import huey
-
-DEPESCHE = str(Path(sys.executable).with_name("depesche"))
+from tests.conftest import DEPESCHE  # noqa: F401 (the tests that start workers use it)
 
 
 def free_port():
@@ -32,9 +30,11 @@ def wait_for(predicate, timeout=60.0, interval=0.02):
 
 
 class Sink:
-    def __init__(self, tmp_path, *args):
+    """`python -m tests.sink` on a free port, logging to DIRECTORY/NAME.log."""
+
+    def __init__(self, directory, *args, name="sink"):
         self.port = free_port()
-        self.log = tmp_path / "sink.log"
+        self.log = directory / f"{name}.log"
         self.log.touch()
         self.process = subprocess.Popen(  # noqa: S603 (our own module)
             [sys.executable, "-m", "tests.sink", str(self.port), str(self.log), *args],
@@ -45,6 +45,10 @@ class Sink:
 
     def tokens(self) -> list[str]:
         return [line for line in self.log.read_text().splitlines() if line]
+
+    def received(self) -> int:
+        with open(self.log, "rb") as handle:
+            return sum(1 for _ in handle)
 
     def stop(self):
         self.process.terminate()
