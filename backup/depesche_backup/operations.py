@@ -8,6 +8,7 @@ import contextlib
 import json
 import os
 import shutil
+import stat
 import subprocess  # nosec B404
 import sys
 import tempfile
@@ -276,7 +277,7 @@ def restore_into(
         else:
             url = _restore_postgres(settings, snapshot_dir / snap.PG_FILE, database_name)
             lines.append(f"database: new PostgreSQL database {snap.pg_database_name(url)}")
-        (into / "RESTORED-FROM").write_text(
+        (into / snap.RESTORED_MARK).write_text(
             f"archive {archive}, site {site} ({repository}), restored "
             f"{datetime.now(UTC).isoformat(timespec='seconds')}\n"
         )
@@ -385,6 +386,7 @@ def restore_live(settings: Settings, archive: str, site: str | None = None) -> l
     before = settings.data_dir.parent / f"{settings.data_dir.name}.before-restore-{stamp}"
     shutil.copytree(settings.data_dir, before, symlinks=True)
     lines.append(f"previous data directory kept as {before}")
+    owner = settings.data_dir.stat()
     for item in restored.data_dir.iterdir():
         target = settings.data_dir / item.name
         if target.is_dir() and not target.is_symlink():
@@ -392,6 +394,8 @@ def restore_live(settings: Settings, archive: str, site: str | None = None) -> l
         elif target.exists():
             target.unlink()
         shutil.move(item, target)
+        if os.geteuid() == 0:
+            _chown_tree(target, owner.st_uid, owner.st_gid)
     if settings.is_sqlite:
         live_db = snap.sqlite_path(settings.database_url)
         for suffix in ("-wal", "-shm"):
@@ -409,6 +413,22 @@ def restore_live(settings: Settings, archive: str, site: str | None = None) -> l
     ok, answer = healthz(settings.data_dir, settings.database_url)
     lines.append(f"/healthz: {'ok' if ok else 'FAILED'} {answer}")
     return lines
+
+
+def _chown_tree(path: Path, uid: int, gid: int) -> None:
+    """Run by root (the appliance's console), a restore gives what it put into the data
+    directory to the data directory's owner and group, readable by the group as the app's
+    units write it (UMask=0027): the archive holds the backup user's copies, which the app
+    could neither write nor, in directories of mode 0700, read, and the group (the backup
+    user) must read them for the next backup."""
+    paths = [path]
+    if path.is_dir() and not path.is_symlink():
+        paths.extend(path.rglob("*"))
+    for item in paths:
+        os.chown(item, uid, gid, follow_symlinks=False)
+        if not item.is_symlink():
+            mode = stat.S_IMODE(item.stat().st_mode)
+            os.chmod(item, mode | (0o050 if item.is_dir() else 0o040))
 
 
 def _unit_exists(unit: str) -> bool:

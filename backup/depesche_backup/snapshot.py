@@ -25,6 +25,7 @@ from backup.depesche_backup.settings import STATUS_FILE, WORK_DIR_NAME, BackupEr
 SQLITE_FILE = "database.sqlite3"
 PG_FILE = "database.pgdump"
 MANIFEST = "manifest.json"
+RESTORED_MARK = "RESTORED-FROM"
 # Never backed up from the data directory: the live databases (they go in as a snapshot),
 # the task queue (transient), and the backup tool's own working files.
 LIVE_SUFFIXES = ("", "-wal", "-shm", "-journal")
@@ -65,7 +66,9 @@ def sqlite_path(url: str) -> Path:
 def excluded_names(settings: Settings) -> set[str]:
     # exports/: full data exports (app/exports), copies of what the snapshot holds anyway,
     # deleted after seven days — a backup would keep them for months
-    names = {WORK_DIR_NAME, STATUS_FILE, "exports"}
+    # RESTORED-FROM: written by a restore (operations.restore_into) after the extraction;
+    # backed up, it would differ from the next restore's own and fail its verification
+    names = {WORK_DIR_NAME, STATUS_FILE, "exports", RESTORED_MARK}
     for base in ("queue.db", "depesche.db"):
         names.update(base + s for s in LIVE_SUFFIXES)
     if settings.is_sqlite:
