@@ -46,11 +46,13 @@ chmod 640 /etc/redis/redis.conf
 
 as_postgres() { setpriv --reuid=postgres --regid=postgres --init-groups -- "$@"; }
 # The password goes in on standard input, never on a command line (ps would show it).
+# CREATEDB: the backup tool's restore and restore drill put the restored copy into a new
+# database with the app's role (and a restore over the live instance renames it into place).
 as_postgres psql -q -X -v ON_ERROR_STOP=1 -d postgres <<EOF
 \\set pw '$db_password'
 SELECT 'CREATE ROLE depesche LOGIN' WHERE NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'depesche')
 \\gexec
-ALTER ROLE depesche WITH LOGIN PASSWORD :'pw';
+ALTER ROLE depesche WITH LOGIN CREATEDB PASSWORD :'pw';
 SELECT 'CREATE DATABASE depesche OWNER depesche ENCODING ''UTF8'' TEMPLATE template0'
 WHERE NOT EXISTS (SELECT 1 FROM pg_database WHERE datname = 'depesche')
 \\gexec

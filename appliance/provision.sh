@@ -163,6 +163,10 @@ install -m 755 $app/appliance/depesche-ctl /usr/local/sbin/depesche-ctl
 ln -sf $app/venv/bin/depesche /usr/local/bin/depesche-app
 install -d -m 751 -o root -g depesche /etc/depesche
 install -d -m 750 -o depesche -g depesche /var/lib/depesche
+# The backup user's home (borg's cache and security files): the backup units make it as
+# their StateDirectory, but `depesche-ctl setup` and `depesche-ctl backup` run the tool
+# before any unit did.
+install -d -m 700 -o depesche-backup -g depesche /var/lib/depesche-backup
 
 log "systemd units"
 for unit in $app/systemd/*.service $app/systemd/*.timer; do

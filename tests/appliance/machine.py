@@ -127,3 +127,16 @@ class Machine:
                 self.process.wait()
         if getattr(self, "_log", None):
             self._log.close()
+
+
+def wait_for_app(machine: Machine, timeout: float = 120) -> None:
+    """Until the web unit is active and gunicorn answers /healthz with 200 (its unit is
+    Type=simple: active comes before the app listens)."""
+    machine.run(
+        f"end=$(($(date +%s) + {int(timeout)})); while [ $(date +%s) -lt $end ]; do "
+        "systemctl is-active -q depesche-web depesche-worker && "
+        "/opt/depesche/venv/bin/python -c 'import urllib.request as u; "
+        'u.urlopen("http://127.0.0.1:8000/healthz", timeout=5)\' 2>/dev/null && exit 0; '
+        "sleep 1; done; systemctl status --no-pager depesche-web depesche-worker; exit 1",
+        timeout=timeout + 30,
+    )

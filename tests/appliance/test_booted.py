@@ -10,6 +10,8 @@ import re
 
 import pytest
 
+from tests.appliance.machine import wait_for_app
+
 pytestmark = pytest.mark.appliance
 
 DEPESCHE_UNITS = [
@@ -41,6 +43,9 @@ CONTAINER_LIMITS = {
     "acct.service": "process accounting (acct()) is not allowed in a container",
 }
 
+APP_UNITS = ["depesche-web.service", "depesche-worker.service"]
+AS_APP = "setpriv --reuid=depesche --regid=depesche --init-groups --"
+STORE = "/var/lib/depesche/files/ab"
 PYTHON = "/opt/depesche/venv/bin/python"
 
 FETCH = r"""
@@ -175,6 +180,57 @@ def test_depesche_ctl_menu_speaks_german(machine):
     )
     machine.run(f"cat > /tmp/menu.py <<'EOF'\n{script}EOF")
     assert machine.run("python3 /tmp/menu.py", timeout=60).stdout.split() == ["True", "0"]
+
+
+def test_restore_over_the_live_instance(machine):
+    """Issue 7 on real units: backups to two local sites through the setup wizard, a
+    change, then `depesche-ctl backup restore latest --yes-overwrite-live`: the app's units
+    were stopped and are active again, /healthz answers through nginx, the data is back."""
+    machine.run("install -d -o depesche-backup -g depesche -m 700 /srv/backup")
+    machine.run("depesche-ctl notice post 'Vor der Sicherung'")
+    # a stored file, written as the app writes its file store
+    machine.run(f"{AS_APP} sh -c 'umask 027; mkdir -p {STORE} && echo Pressemappe > {STORE}/probe'")
+    setup = machine.run(
+        "depesche-ctl setup --non-interactive --admin-email chefin@agentur.example "
+        "--backup-site-a /srv/backup/a --backup-site-b /srv/backup/b --acknowledge-keys",
+        timeout=600,
+    )
+    assert "passphrase" in setup.stdout, setup.stdout
+    keys = machine.run("ls /root/depesche-backup-keys").stdout.split()
+    assert len(keys) == 2, keys
+    machine.run("depesche-ctl notice withdraw --all")
+    machine.run("depesche-ctl notice post 'Nach der Sicherung'")
+    machine.run(f"{AS_APP} rm -r /var/lib/depesche/files")
+    before = {
+        unit: machine.run(f"systemctl show -p MainPID --value {unit}").stdout.strip()
+        for unit in APP_UNITS
+    }
+    restore = machine.run(
+        "depesche-ctl backup restore latest --site A --yes-overwrite-live", timeout=600, check=False
+    )
+    log = restore.stdout + restore.stderr
+    assert restore.returncode == 0, log
+    for unit in APP_UNITS:
+        assert f"stopped {unit}" in log and f"started {unit}" in log, log
+    assert "/healthz: ok" in log, log
+    wait_for_app(machine)
+    for unit in APP_UNITS:
+        assert machine.run(f"systemctl is-active {unit}", check=False).stdout.strip() == "active"
+        pid = machine.run(f"systemctl show -p MainPID --value {unit}").stdout.strip()
+        assert pid != before[unit], f"{unit} was not restarted"
+    status, body = fetch(machine, "/healthz")
+    assert status == 200 and json.loads(body)["database"]["backend"] == "postgresql", body
+    notices = machine.run("depesche-ctl notice list").stdout
+    assert "Vor der Sicherung" in notices and "Nach der Sicherung" not in notices, notices
+    # the stored file is back, and the app's user can read it and write beside it
+    assert machine.run(f"{AS_APP} cat {STORE}/probe").stdout == "Pressemappe\n"
+    machine.run(f"{AS_APP} sh -c 'echo neu > {STORE}/new && rm {STORE}/new'")
+    machine.run("depesche-ctl notice post 'Nach der Wiederherstellung'")
+    # the restored instance backs up, and that backup passes the drill (as the timer runs it)
+    machine.run("depesche-ctl backup create", timeout=300)
+    drill = machine.run("systemctl start depesche-backup-drill.service", timeout=600, check=False)
+    journal = machine.run("journalctl -u depesche-backup-drill --no-pager", check=False).stdout
+    assert drill.returncode == 0, journal
 
 
 def test_worker_runs_periodic_jobs(machine):

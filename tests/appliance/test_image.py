@@ -27,7 +27,7 @@ def test_disk_image_boots_to_the_login_prompt(tmp_path):
     if not os.environ.get("DEPESCHE_APPLIANCE_TEST"):
         pytest.skip("boots the appliance: run make appliance-test")
     if not shutil.which(QEMU):
-        pytest.skip("needs qemu-system-x86_64 (Debian package qemu-system-x86)")
+        pytest.fail("qemu-system-x86_64 is missing: make appliance-deps (qemu-system-x86)")
     if not IMAGE.exists():
         pytest.fail(f"no disk image {IMAGE}: run make appliance first")
     serial = tmp_path / "serial.log"
