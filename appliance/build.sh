@@ -84,8 +84,11 @@ trap cleanup EXIT INT TERM
 mkfs.ext4 -q -L depesche-root -U "$uuid" -O ^64bit "$loop"
 mount "$loop" "$mnt"
 (cd "$rootfs" && tar -c --numeric-owner --xattrs --acls .) | tar -x -C "$mnt" --numeric-owner --xattrs --acls
-# fstab only in the image: the root file system itself also boots in a container
-printf 'UUID=%s / ext4 errors=remount-ro,noatime 0 1\n' "$uuid" >"$mnt/etc/fstab"
+# the root's line only in the image: the root file system itself also boots in a container
+{
+    printf 'UUID=%s / ext4 errors=remount-ro,noatime 0 1\n' "$uuid"
+    grep -v '^#' "$rootfs/etc/fstab" || true
+} >"$mnt/etc/fstab"
 mkdir -p "$mnt/boot/extlinux"
 cat >"$mnt/boot/extlinux/extlinux.conf" <<EOF
 DEFAULT depesche

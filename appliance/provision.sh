@@ -235,6 +235,11 @@ systemctl enable apparmor.service auditd.service chrony.service acct.service >/d
 install -m 644 $files/fail2ban-depesche.conf /etc/fail2ban/jail.d/depesche.conf
 systemctl enable fail2ban.service >/dev/null 2>&1
 grep -q '^umask 027' /etc/profile || printf 'umask 027\n' >>/etc/profile
+install -m 644 $files/profile-tmout.sh /etc/profile.d/depesche-tmout.sh
+# No program runs from shared memory (systemd-remount-fs applies it at boot; build.sh adds
+# the root file system's line for the disk image)
+grep -qs '^[^#]*[[:space:]]/dev/shm[[:space:]]' /etc/fstab ||
+    printf 'tmpfs /dev/shm tmpfs nosuid,nodev,noexec 0 0\n' >>/etc/fstab
 chmod 750 /etc/sudoers.d
 chmod 700 /home/admin
 chmod 700 /etc/cron.d /etc/cron.daily /etc/cron.weekly /etc/cron.monthly /etc/cron.hourly 2>/dev/null || true
