@@ -118,7 +118,7 @@ appliance: appliance-deps
 	sh appliance/build.sh
 
 appliance-test: .venv appliance-deps
-	DEPESCHE_APPLIANCE_TEST=1 $(BIN)/python -m pytest -p no:cacheprovider -m appliance -v tests/appliance
+	DEPESCHE_APPLIANCE_TEST=1 $(BIN)/python -m pytest -p no:cacheprovider -m appliance -v -rfEsP tests/appliance
 
 clean:
 	rm -rf $(VENV) $(SEMGREP_VENV) .pytest_cache .ruff_cache test-artifacts

@@ -1,9 +1,10 @@
 #!/bin/sh
 # `make appliance`: the appliance without Packer or KVM (SPEC O1, D43).
 #   1. debootstrap a Debian 12 root file system from Debian's archive into
-#      build/appliance/rootfs (the base packages are cached as a tarball in build/cache:
-#      debootstrap checks their signatures when it makes it, and --unpack-tarball checks
-#      the tarball against the same release),
+#      build/appliance/rootfs (the base packages are cached as a tarball in the build
+#      cache: debootstrap checks their signatures when it makes it, and --unpack-tarball
+#      checks the tarball against the same release; a tarball older than 30 days is made
+#      anew so that the upgrade after it stays small),
 #   2. run appliance/provision.sh --seal in it (chroot; no service starts),
 #   3. write build/appliance/depesche.raw: MBR partition table, one ext4 root partition,
 #      EXTLINUX as the BIOS boot loader (see README: why not GRUB here).
@@ -12,7 +13,10 @@
 set -eu
 cd "$(dirname "$0")/.."
 out=${APPLIANCE_OUT:-build/appliance}
-cache=${APPLIANCE_CACHE:-build/cache}
+# The cache lives outside the checkout, so that a fresh clone (CI) on the same machine finds
+# it; without it everything is downloaded. It holds only what Debian signs: debootstrap's
+# tarball and apt's .deb files (apt checks each against the signed package lists).
+cache=${APPLIANCE_CACHE:-/var/cache/depesche-appliance}
 mirror=${APPLIANCE_MIRROR:-http://deb.debian.org/debian}
 size=${APPLIANCE_DISK_SIZE:-6G}
 rootfs=$out/rootfs
@@ -39,6 +43,9 @@ if [ -d "$rootfs" ]; then
     rm -rf "$rootfs"
 fi
 
+if [ -s "$base" ] && [ -n "$(find "$base" -mtime +30)" ]; then
+    rm -f "$base"
+fi
 if [ ! -s "$base" ]; then
     step "debootstrap base tarball -> $base"
     rm -rf "$cache/mk-tmp"

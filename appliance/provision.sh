@@ -70,9 +70,11 @@ if [ -n "$root" ]; then
     mount --bind /dev "$root/dev" && mounted="/dev $mounted"
     mount -t devpts devpts "$root/dev/pts" -o newinstance,ptmxmode=0666 && mounted="/dev/pts $mounted"
     mount -t tmpfs tmpfs "$root/run" && mounted="/run $mounted"
+    apt_cached=
     if [ -n "$apt_cache" ]; then
         mkdir -p "$apt_cache/partial"
         mount --bind "$apt_cache" "$root/var/cache/apt/archives" && mounted="/var/cache/apt/archives $mounted"
+        apt_cached=1
     fi
     # Name resolution inside the chroot, also once systemd-resolved owns /etc/resolv.conf.
     mkdir -p "$root/run/systemd/resolve"
@@ -86,7 +88,7 @@ if [ -n "$root" ]; then
     [ -n "$keys" ] && set -- "$@" --authorized-keys /root/depesche-authorized-keys
     [ -n "$seal" ] && set -- "$@" --seal
     DEPESCHE_IN_CHROOT=1 chroot "$root" /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin \
-        DEPESCHE_IN_CHROOT=1 HOME=/root LANG=C.UTF-8 PIP_CERT=/run/build-host-ca.crt \
+        DEPESCHE_IN_CHROOT=1 DEPESCHE_APT_CACHED=$apt_cached HOME=/root LANG=C.UTF-8 PIP_CERT=/run/build-host-ca.crt \
         ${PIP_INDEX_URL:+PIP_INDEX_URL=$PIP_INDEX_URL} ${http_proxy:+http_proxy=$http_proxy} \
         ${https_proxy:+https_proxy=$https_proxy} "$@"
     rm -f "$root/root/depesche-authorized-keys"
@@ -270,7 +272,12 @@ if [ -n "${DEPESCHE_IN_CHROOT:-}" ]; then
     printf '127.0.0.1\tlocalhost\n127.0.1.1\tdepesche.localdomain depesche\n::1\tlocalhost ip6-localhost ip6-loopback\n' >/etc/hosts
 fi
 
-apt-get clean
+if [ -n "${DEPESCHE_APT_CACHED:-}" ]; then
+    # the build's package cache (bind-mounted, not in the image) keeps what is current
+    apt-get autoclean -q
+else
+    apt-get clean
+fi
 if [ -n "$seal" ]; then
     log "seal: the image carries no secret; first boot makes them per machine"
     rm -f /etc/ssh/ssh_host_* /etc/depesche/depesche.env /etc/depesche/backup.env
