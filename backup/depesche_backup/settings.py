@@ -33,6 +33,11 @@ location:
     source_directories:
         - snapshot
     working_directory: {work_dir}
+    # Each run links the files into a new snapshot directory, which changes their ctime;
+    # the store's files are never changed in place (written to a temporary file, renamed),
+    # and everything else in the snapshot is written anew each run, so a file with the same
+    # mtime, size and inode as last time is the same file: borg need not read it again.
+    files_cache: mtime,size,inode
     repositories:
 {repositories}
 storage:
@@ -190,13 +195,10 @@ def repository_exists(settings: Settings, repository: str) -> bool:
     return borgmatic(settings, repository, "rinfo", "--json", check=False).returncode == 0
 
 
-def ensure_repository(settings: Settings, repository: str) -> None:
-    """Initialise a repository on first use (repokey-blake2: the key lives in the repository,
-    encrypted with the passphrase; export it with `export-keys`)."""
-    if not repository_exists(settings, repository):
-        borgmatic(
-            settings, repository, "rcreate", "--encryption", "repokey-blake2", "--make-parent-dirs"
-        )
+# borgmatic's rcreate initialises a repository on first use and skips one that exists
+# (repokey-blake2: the key lives in the repository, encrypted with the passphrase; export
+# it with `export-keys`).
+RCREATE = ("rcreate", "--encryption", "repokey-blake2", "--make-parent-dirs")
 
 
 def list_archives(settings: Settings, repository: str) -> list[dict]:
