@@ -185,10 +185,31 @@ def borg(settings: Settings, *args: str, check=True) -> subprocess.CompletedProc
     return result
 
 
+# borgmatic's wrappers around the reason (which borg or ssh gave before them)
+GENERIC = (
+    "Error running actions for repository",
+    "Error running configuration file",
+    "returned non-zero exit status",
+    "Need some help?",
+)
+
+
 def _last_lines(result: subprocess.CompletedProcess) -> str:
-    text = (result.stderr or result.stdout or "").strip().splitlines()
-    useful = [line for line in text if line.strip() and not line.startswith("summary")]
-    return " | ".join(useful[-3:]) or f"exit code {result.returncode}"
+    """The reason of a failure in one line: the last lines borg (or ssh) wrote, without
+    borgmatic's summary and without Python's reports of a syslog socket that does not
+    listen (borgmatic logs to /dev/log whenever it exists)."""
+    useful, generic, skipping = [], [], False
+    for line in (result.stderr or result.stdout or "").splitlines():
+        line = line.strip()
+        if line.startswith("--- Logging error ---"):
+            skipping = True
+        elif skipping:
+            skipping = not line.startswith("Arguments:")
+        elif line.startswith("summary:"):
+            break
+        elif line and line not in useful and line not in generic:
+            (generic if any(g in line for g in GENERIC) else useful).append(line)
+    return " | ".join((useful or generic)[-3:]) or f"exit code {result.returncode}"
 
 
 def repository_exists(settings: Settings, repository: str) -> bool:
