@@ -38,9 +38,16 @@ system-deps:
 browser-deps:
 	@sh .ci/system-deps chromium chromium-driver
 
-# Debian's borg and borgmatic for the backup tests (without them they are skipped with a reason).
+# Debian's borg and borgmatic for the backup tests (without them they are skipped with a reason),
+# and the OpenSSH server for the site reached over SSH: the test runs a throw-away sshd of its
+# own, so the system service the package starts when it is newly installed is stopped and
+# disabled again.
 backup-deps:
 	@sh .ci/system-deps borgbackup borgmatic
+	@if ! dpkg-query -W -f='$${Status}' openssh-server 2>/dev/null | grep -q "install ok installed"; then \
+	  sh .ci/system-deps openssh-server && \
+	  { systemctl disable --now ssh.service ssh.socket >/dev/null 2>&1 || true; }; \
+	fi
 
 # Debian's Dovecot for the bounce mailbox tests, which start a throw-away server of their
 # own (without it they are skipped with a reason). The system service the package starts

@@ -26,11 +26,11 @@ from backup.depesche_backup.settings import (
     ARCHIVE_PREFIX,
     KEEP_DAILY,
     KEEP_MONTHLY,
+    RCREATE,
     BackupError,
     Settings,
     borg,
     borgmatic,
-    ensure_repository,
     list_archives,
     write_borgmatic_config,
 )
@@ -126,6 +126,7 @@ def status_lines(settings: Settings, now: datetime | None = None) -> tuple[bool,
 def create(settings: Settings) -> Report:
     """Snapshot once, then archive, prune and compact at each site independently."""
     write_borgmatic_config(settings)
+    started = time.monotonic()
     try:
         manifest = snap.make_snapshot(settings)
     except (BackupError, OSError) as exc:
@@ -133,15 +134,21 @@ def create(settings: Settings) -> Report:
         for result in report.results:
             record_status(settings, "create", result)
         return report
+    snapshot_seconds = time.monotonic() - started
 
     def work(site, repository):
-        ensure_repository(settings, repository)
-        result = borgmatic(settings, repository, "create", "--json")
+        started = time.monotonic()
+        # One borgmatic run per site (each run costs a start of borgmatic and of borg
+        # --version), in borgmatic's own order: rcreate (makes the repository on first use,
+        # else only finds it), prune, compact (space is freed before the new archive needs
+        # it), create.
+        result = borgmatic(settings, repository, *RCREATE, "prune", "compact", "create", "--json")
         archive = _created_archive_name(result.stdout)
-        borgmatic(settings, repository, "prune")
-        borgmatic(settings, repository, "compact")
         rows = sum(manifest["row_counts"].values())
-        return f"archive {archive} ({rows} rows, {len(manifest['files'])} files)"
+        return (
+            f"archive {archive} ({rows} rows, {len(manifest['files'])} files) "
+            f"snapshot={snapshot_seconds:.1f}s archive+prune={time.monotonic() - started:.1f}s"
+        )
 
     try:
         return _each_site(settings, "create", work)
@@ -268,6 +275,7 @@ def restore_into(
         if not key_file.exists():
             shutil.move(snapshot_dir / "config" / "secret_key", key_file)
             key_file.chmod(0o600)
+        db_path = None
         if manifest["database"] == "sqlite":
             db_path = into / "depesche.db"
             shutil.move(snapshot_dir / snap.SQLITE_FILE, db_path)
@@ -286,7 +294,12 @@ def restore_into(
             after_restore(restored)
         database = snap._database(url)
         try:
-            restored.problems = snap.verify(extract / "snapshot", into, database)
+            restored.problems = snap.verify(
+                extract / "snapshot",
+                into,
+                database,
+                database_file=db_path,
+            )
             if not restored.problems:
                 applied = upgrade(database)
                 if applied:

@@ -33,6 +33,11 @@ location:
     source_directories:
         - snapshot
     working_directory: {work_dir}
+    # Each run links the files into a new snapshot directory, which changes their ctime;
+    # the store's files are never changed in place (written to a temporary file, renamed),
+    # and everything else in the snapshot is written anew each run, so a file with the same
+    # mtime, size and inode as last time is the same file: borg need not read it again.
+    files_cache: mtime,size,inode
     repositories:
 {repositories}
 storage:
@@ -180,23 +185,41 @@ def borg(settings: Settings, *args: str, check=True) -> subprocess.CompletedProc
     return result
 
 
+# borgmatic's wrappers around the reason (which borg or ssh gave before them)
+GENERIC = (
+    "Error running actions for repository",
+    "Error running configuration file",
+    "returned non-zero exit status",
+    "Need some help?",
+)
+
+
 def _last_lines(result: subprocess.CompletedProcess) -> str:
-    text = (result.stderr or result.stdout or "").strip().splitlines()
-    useful = [line for line in text if line.strip() and not line.startswith("summary")]
-    return " | ".join(useful[-3:]) or f"exit code {result.returncode}"
+    """The reason of a failure in one line: the last lines borg (or ssh) wrote, without
+    borgmatic's summary and without Python's reports of a syslog socket that does not
+    listen (borgmatic logs to /dev/log whenever it exists)."""
+    useful, generic, skipping = [], [], False
+    for line in (result.stderr or result.stdout or "").splitlines():
+        line = line.strip()
+        if line.startswith("--- Logging error ---"):
+            skipping = True
+        elif skipping:
+            skipping = not line.startswith("Arguments:")
+        elif line.startswith("summary:"):
+            break
+        elif line and line not in useful and line not in generic:
+            (generic if any(g in line for g in GENERIC) else useful).append(line)
+    return " | ".join((useful or generic)[-3:]) or f"exit code {result.returncode}"
 
 
 def repository_exists(settings: Settings, repository: str) -> bool:
     return borgmatic(settings, repository, "rinfo", "--json", check=False).returncode == 0
 
 
-def ensure_repository(settings: Settings, repository: str) -> None:
-    """Initialise a repository on first use (repokey-blake2: the key lives in the repository,
-    encrypted with the passphrase; export it with `export-keys`)."""
-    if not repository_exists(settings, repository):
-        borgmatic(
-            settings, repository, "rcreate", "--encryption", "repokey-blake2", "--make-parent-dirs"
-        )
+# borgmatic's rcreate initialises a repository on first use and skips one that exists
+# (repokey-blake2: the key lives in the repository, encrypted with the passphrase; export
+# it with `export-keys`).
+RCREATE = ("rcreate", "--encryption", "repokey-blake2", "--make-parent-dirs")
 
 
 def list_archives(settings: Settings, repository: str) -> list[dict]:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import time
 from pathlib import Path
 
 import pytest
@@ -94,6 +95,13 @@ def test_manifest_describes_the_snapshot(instance):
     assert set(manifest["versions"]) >= {"python", "os"}
     assert "postgresql" in manifest["versions"] or "sqlite" in manifest["versions"]
     assert "media/2024/kit.pdf" in manifest["files"]
+    dump = settings.work_dir / "snapshot" / snapshot.SQLITE_FILE
+    if settings.is_sqlite:  # the archived file's bytes prove every table
+        assert manifest["database_sha256"] == snapshot.sha256(dump)
+        assert "table_sha256" not in manifest
+    else:  # per table, the rows' text forms hashed by the server
+        assert set(manifest["table_sha256"]) == set(manifest["row_counts"])
+        assert manifest["table_sha256"]["user"] != manifest["table_sha256"]["person"]
     # never the live database, its WAL, the queue or the tool's own files
     assert not any(
         name.startswith(("depesche.db", "queue.db", ".backup")) for name in manifest["files"]
@@ -182,7 +190,34 @@ def test_drill_ok_and_fail_when_a_restored_table_was_tampered_with(instance):
     assert not report.ok
     lines = report.lines()
     assert all("verdict=fail" in line for line in lines), lines
-    assert "table user: contents differ" in lines[0]
+    if tool_settings(instance).is_sqlite:
+        assert "database file: checksum differs" in lines[0]
+    else:
+        assert "table user: contents differ" in lines[0]
+
+
+def test_second_backup_reads_only_what_changed(instance):
+    """Each run links the media files into a new snapshot directory, which changes their
+    ctime but not their mtime: borg's files cache (mtime, size, inode) must still know them,
+    so that a second backup reads only the new database snapshot and the new files — the
+    deduplication that makes a daily backup of a large media store cheap."""
+    from backup.depesche_backup import snapshot
+    from backup.depesche_backup.settings import borgmatic, write_borgmatic_config
+
+    assert run_tool(instance, "create").returncode == 0
+    data_dir = Path(instance["DEPESCHE_DATA_DIR"])
+    (data_dir / "media" / "new.pdf").write_bytes(b"%PDF-1.4 new\n")
+    settings = tool_settings(instance)
+    write_borgmatic_config(settings)
+    snapshot.make_snapshot(settings)  # built as each run builds it
+    time.sleep(1)  # archive names are unique per second
+    listed = borgmatic(settings, settings.sites["A"], "create", "--list")
+    # borgmatic lists what borg read: A(dded), M(odified), E(rror); not U(nchanged)
+    read = {line[2:] for line in listed.stdout.splitlines() if line[:2] in ("A ", "M ", "E ")}
+    assert "snapshot/data/media/new.pdf" in read
+    assert "snapshot/manifest.json" in read
+    assert "snapshot/data/media/2024/kit.pdf" not in read
+    assert "snapshot/data/media/logo.svg" not in read
 
 
 def test_exported_key_brings_a_keyless_repository_back(instance, tmp_path):

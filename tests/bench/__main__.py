@@ -20,9 +20,10 @@ Part 4 (`tests/bench/imports.py`, `tests/bench/dispatch.py`, issues 5 and 6): an
 100,000 rows against a bare read, and a mailing to 10,000 recipients by a real worker
 against a bare smtplib loop to the same kind of sink.
 
-Part 3 (`tests/bench/backup.py`, issue 7): backup and restore of an instance with the same
-number of persons and 1 GB of files through `backup/depesche-backup`, and a second backup
-after 1 % of the data changed (deduplication).
+Part 3 (`tests/bench/backup.py`, issue 7): backup to two sites and restore of an instance
+with the same number of persons and 1 GB of files through `backup/depesche-backup`, and
+three second backups after 1 % of the data changed each time (deduplication), on SQLite
+and on PostgreSQL.
 
     python -m tests.bench                 # everything (about eight minutes)
     python -m tests.bench --persons 20000 --backup-media-mb 128   # a quicker look
