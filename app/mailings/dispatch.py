@@ -40,6 +40,7 @@ from app.clock import utcnow
 from app.contacts.models import Outlet, Person, PersonOutlet
 from app.crypto import keyed_hash
 from app.extensions import PRIORITY_PREMIUM, PRIORITY_STANDARD, db
+from app.mail import tls_context
 from app.mailings.content import values_for
 from app.mailings.message import MessageTemplate
 from app.mailings.models import PENDING, DispatchLease, Mailing, MailingRecipient
@@ -515,6 +516,7 @@ class Batch:
         for recipient in self.due:
             todo.put(recipient)
         self.stop = threading.Event()
+        self.tls = tls_context()  # one for all the batch's connections
         self.pacing = Pacing(get("relay_per_second"))
         self.deadline = time.monotonic() + BATCH_SECONDS
         self.last_beat = time.monotonic()
@@ -572,7 +574,7 @@ class Batch:
 
     def _converse(self, todo: queue.SimpleQueue) -> None:
         try:
-            relay = Relay(timeout=current_app.config["DISPATCH_SMTP_TIMEOUT"])
+            relay = Relay(timeout=current_app.config["DISPATCH_SMTP_TIMEOUT"], context=self.tls)
         except RelayUnavailable as exc:
             log.warning("mailing %s: relay unavailable: %s", self.mailing.id, exc)
             self._defer_all(todo, str(exc))
