@@ -4,6 +4,10 @@ process, against a bare smtplib loop that sends 10,000 pre-built messages over o
 connection to the same kind of sink, in the same run. Goal: the dispatch reaches at least
 0.8 of the bare loop's messages per second with the worker's peak memory under 200 MB.
 
+Both sides' CPU per message is printed too (the bare loop and its sink; the worker, its
+sink and the PostgreSQL server), with the load average: on a shared machine the rates move
+with other load, the CPU figures much less.
+
     python -m tests.bench.dispatch [RECIPIENTS] [--sqlite-only | --postgres-only]
 """
 
