@@ -31,9 +31,9 @@ def _reply_text(message) -> str:
 
 
 class Relay:
-    def __init__(self, url: str | None = None, timeout: float = 60):
+    def __init__(self, url: str | None = None, timeout: float = 60, context=None):
         try:
-            self.connection = smtp_connection(url, timeout=timeout)
+            self.connection = smtp_connection(url, timeout=timeout, context=context)
             self.connection.ehlo_or_helo_if_needed()
         except (OSError, smtplib.SMTPException) as exc:
             raise RelayUnavailable(str(exc) or type(exc).__name__) from exc

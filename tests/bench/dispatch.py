@@ -4,7 +4,11 @@ process, against a bare smtplib loop that sends 10,000 pre-built messages over o
 connection to the same kind of sink, in the same run. Goal: the dispatch reaches at least
 0.8 of the bare loop's messages per second with the worker's peak memory under 200 MB.
 
-    python -m tests.bench.dispatch [RECIPIENTS] [--postgres]
+Both sides' CPU per message is printed too (the bare loop and its sink; the worker, its
+sink and the PostgreSQL server), with the load average: on a shared machine the rates move
+with other load, the CPU figures much less.
+
+    python -m tests.bench.dispatch [RECIPIENTS] [--sqlite-only | --postgres-only]
 """
 
 from __future__ import annotations
@@ -107,9 +111,10 @@ def prepare(work: Path, database_url: str | None, recipients: int):
     return app, user.id, mailing.id
 
 
-def bare_loop(app, mailing_id: int, sink: Sink, recipients: int) -> float:
+def bare_loop(app, mailing_id: int, sink: Sink, recipients: int):
     """Messages per second of smtplib sending pre-built, signed messages over one
-    connection (the messages are made before the clock starts)."""
+    connection (the messages are made before the clock starts), and the CPU seconds the
+    client and the sink spent meanwhile."""
     from app.extensions import db
     from app.mailings.dispatch import Batch, new_token, return_path
     from app.mailings.models import Mailing, MailingRecipient
@@ -128,12 +133,38 @@ def bare_loop(app, mailing_id: int, sink: Sink, recipients: int) -> float:
         envelope = [(return_path(r.token, "presse@stadtwerke.example"), r.address) for r in rows]
         db.close()
     connection = smtplib.SMTP("127.0.0.1", sink.port)
+    sink_cpu = _cpu_seconds(sink.process.pid)
+    cpu = time.process_time()
     start = time.perf_counter()
     for sender, to in envelope:
         connection.sendmail(sender, [to], raw)
     seconds = time.perf_counter() - start
+    cpu = time.process_time() - cpu
+    sink_cpu = _cpu_seconds(sink.process.pid) - sink_cpu
     connection.quit()
-    return recipients / seconds
+    return recipients / seconds, {"client": cpu, "sink": sink_cpu}
+
+
+def _cpu_seconds(pid: int) -> float:
+    """User and system CPU time of a process (all its threads) so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _database_cpu_seconds() -> float:
+    """CPU time of the PostgreSQL server processes serving this database, other than our
+    own connection (0 on SQLite, which runs inside the worker)."""
+    from peewee import SqliteDatabase
+
+    from app.extensions import db
+
+    if isinstance(db.obj, SqliteDatabase):
+        return 0.0
+    pids = db.execute_sql(
+        "SELECT pid FROM pg_stat_activity WHERE datname = current_database()"
+        " AND pid <> pg_backend_pid()"
+    ).fetchall()
+    return sum(_cpu_seconds(pid) for (pid,) in pids)
 
 
 def _peak_rss_mb(pid: int) -> float:
@@ -145,7 +176,8 @@ def _peak_rss_mb(pid: int) -> float:
 
 def worker_dispatch(app, user_id, mailing_id, sink: Sink, work: Path, database_url):
     """Messages per second of the real worker, from the confirmation to the last message
-    in the sink, and the worker's peak RSS."""
+    in the sink, the worker's peak RSS, and the CPU seconds the worker, the sink and the
+    database server spent meanwhile."""
     from app.extensions import db
     from app.mailings import dispatch
     from app.mailings.models import Mailing
@@ -168,8 +200,11 @@ def worker_dispatch(app, user_id, mailing_id, sink: Sink, work: Path, database_u
         text=True,
     )
     time.sleep(3)  # the consumer is up
+    worker_cpu = _cpu_seconds(worker.pid)
+    sink_cpu = _cpu_seconds(sink.process.pid)
     with app.app_context():
         db.connect(reuse_if_open=True)
+        database_cpu = _database_cpu_seconds()  # the worker's connections, if already open
         start = time.perf_counter()
         mailing = dispatch.start(User.get_by_id(user_id), mailing_id)
         total = mailing.recipients_total
@@ -179,6 +214,11 @@ def worker_dispatch(app, user_id, mailing_id, sink: Sink, work: Path, database_u
                 first = time.perf_counter()
             time.sleep(0.02)
         end = time.perf_counter()
+        cpu = {
+            "worker": _cpu_seconds(worker.pid) - worker_cpu,
+            "sink": _cpu_seconds(sink.process.pid) - sink_cpu,
+            "database": _database_cpu_seconds() - database_cpu,
+        }
         db.close()
     peak = _peak_rss_mb(worker.pid)
     worker.send_signal(signal.SIGINT)
@@ -186,7 +226,7 @@ def worker_dispatch(app, user_id, mailing_id, sink: Sink, work: Path, database_u
     assert sink.received() == total, (sink.received(), total)
     # the sending rate (first message at the sink to the last), and the whole including
     # the confirmation (recipient rows written, the chain queued)
-    return (total - 1) / (end - (first or start)), total / (end - start), peak
+    return (total - 1) / (end - (first or start)), total / (end - start), peak, cpu
 
 
 def run(recipients: int, database_url: str | None, label: str) -> None:
@@ -195,12 +235,12 @@ def run(recipients: int, database_url: str | None, label: str) -> None:
         app, user_id, mailing_id = prepare(work, database_url, recipients)
         bare_sink = Sink(work, name="bare")
         try:
-            bare = bare_loop(app, mailing_id, bare_sink, recipients)
+            bare, bare_cpu = bare_loop(app, mailing_id, bare_sink, recipients)
         finally:
             bare_sink.stop()
         sink = Sink(work, name="dispatch")
         try:
-            rate, overall, peak = worker_dispatch(
+            rate, overall, peak, cpu = worker_dispatch(
                 app, user_id, mailing_id, sink, work, database_url
             )
         finally:
@@ -209,17 +249,25 @@ def run(recipients: int, database_url: str | None, label: str) -> None:
         f"{label:<12}{bare:>12,.0f}{rate:>16,.0f}{rate / bare:>8.2f}{overall:>16,.0f}"
         f"{overall / bare:>8.2f}{peak:>10.0f} MB"
     )
+    per = 1000 / recipients
+    print(
+        f"{'':<12}CPU ms per message: bare loop {bare_cpu['client'] * per:.2f} + sink "
+        f"{bare_cpu['sink'] * per:.2f}; worker {cpu['worker'] * per:.2f} + sink "
+        f"{cpu['sink'] * per:.2f} + database server {cpu['database'] * per:.2f}"
+    )
 
 
-def main(recipients: int = RECIPIENTS, postgres: bool = True) -> None:
+def main(recipients: int = RECIPIENTS, postgres: bool = True, sqlite: bool = True) -> None:
     from tests.bench.imports import _postgres_url
 
     print(f"\ndispatch: {recipients:,} personalised, DKIM-signed messages (≈8 KB) to a local sink")
+    print("load average (1, 5, 15 min): {:.2f} {:.2f} {:.2f}".format(*os.getloadavg()))
     print(
         f"{'database':<12}{'bare msg/s':>12}{'sending msg/s':>16}{'ratio':>8}"
         f"{'with confirm':>16}{'ratio':>8}{'peak RSS':>13}"
     )
-    run(recipients, None, "SQLite")
+    if sqlite:
+        run(recipients, None, "SQLite")
     if postgres:
         name = f"depesche_bench_dispatch_{os.getpid()}"
         url, admin = _postgres_url(name)
@@ -236,12 +284,15 @@ def main(recipients: int = RECIPIENTS, postgres: bool = True) -> None:
                         )
                     )
                 admin.close()
+    print("load average (1, 5, 15 min): {:.2f} {:.2f} {:.2f}".format(*os.getloadavg()))
     print("goal: sending ratio ≥ 0.8 (sending: first to last message at the sink), worker < 200 MB")
 
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(prog="python -m tests.bench.dispatch")
     parser.add_argument("recipients", type=int, nargs="?", default=RECIPIENTS)
-    parser.add_argument("--sqlite-only", action="store_true")
+    only = parser.add_mutually_exclusive_group()
+    only.add_argument("--sqlite-only", action="store_true")
+    only.add_argument("--postgres-only", action="store_true")
     args = parser.parse_args()
-    main(args.recipients, postgres=not args.sqlite_only)
+    main(args.recipients, postgres=not args.sqlite_only, sqlite=not args.postgres_only)
