@@ -329,3 +329,39 @@ def test_cells_with_line_breaks_tabs_and_backslashes_arrive_unchanged(app, clien
         person = Person.get(Person.last_name == "Zeichen")
         assert (person.notes, person.title) == (notes.strip(), "\\")
         assert Person.get(Person.last_name == "Leer").notes == ""
+
+
+def test_the_bulk_writer_keeps_nulls_booleans_times_and_escapes(app_ctx):
+    """bulk_insert (COPY's row-at-once text on PostgreSQL, INSERT on SQLite) against what
+    the database gives back: NULLs, both booleans, times and characters COPY escapes."""
+    import datetime
+
+    from app.contacts.services import EDITABLE_FIELDS
+    from app.transfer.services import PERSON_COLUMNS, PERSON_DEFAULTS, bulk_insert
+    from tests import factories
+
+    client = factories.new_client("Schreiber")
+    when = datetime.datetime(2026, 3, 1, 12, 30, 15, 250000)
+    fields = (*PERSON_COLUMNS, Person.erased_at)
+
+    def row(last_name, notes, blocked, erased_at):
+        values = {**PERSON_DEFAULTS, "last_name": last_name, "notes": notes}
+        editable = (values[name] for name in EDITABLE_FIELDS)
+        return (client.id, *editable, blocked, "", "import", "f", 2, "", "", when, when, erased_at)
+
+    rows = [
+        row("Tab\there", "back\\slash \\N\r\nline", True, when),
+        row("Null", "", False, None),
+        row("N", "\\N", False, when),
+    ]
+    returned = bulk_insert(Person, fields, rows, (Person.id, Person.last_name))
+    assert [name for _id, name in returned] == ["Tab\there", "Null", "N"]
+    back = {
+        p.last_name: (p.notes, p.blocked, p.erased_at)
+        for p in Person.select().where(Person.id.in_([i for i, _n in returned]))
+    }
+    assert back == {
+        "Tab\there": ("back\\slash \\N\r\nline", True, when),
+        "Null": ("", False, None),
+        "N": ("\\N", False, when),
+    }
