@@ -365,3 +365,30 @@ def test_the_bulk_writer_keeps_nulls_booleans_times_and_escapes(app_ctx):
         "Null": ("", False, None),
         "N": ("\\N", False, when),
     }
+
+
+@pytest.mark.parametrize("policy", ["update", "create"])
+def test_search_text_and_name_key_are_what_reindex_makes(app, client, world, tmp_path, policy):
+    """The converting thread prepares each row's search text and name key; rows merged
+    with later ones and outlets or topics stored under another spelling are computed
+    again. Whatever the path, `reindex` finds nothing to change."""
+    from app.contacts.services import reindex
+
+    path = tmp_path / "texte.csv"
+    path.write_text(
+        "Nachname;Vorname;E-Mail;Medium;Themen;Ort\n"
+        "Müller-Lüdenscheidt;Jörg;jm@sz.example;SÜDDEUTSCHE zeitung;politik, Neu-Thema;Köln\n"
+        "Straße;Åsa;as@beispiel.de;Neues Blatt;Kultur;München\n"
+        "Straße;;as@beispiel.de;Anderes Blatt;Sport;\n"
+        "Meyer;Ida;im@beispiel.de;;;\n"
+    )
+    job = import_file(client, world["alpha"].id, path, on_duplicate=policy)
+    assert _job(app, job).created == (3 if policy == "update" else 4)
+    with app.app_context():
+        ids = [p.id for p in Person.select().where(Person.origin == "import")]
+        texts = {p.id: p.search_text for p in Person.select().where(Person.id.in_(ids))}
+        assert reindex(ids) == 0
+        assert all(texts.values())
+        person = Person.get(Person.last_name == "Müller-Lüdenscheidt")
+        assert "sueddeutsche" in person.search_text and person.name_key == "657-52682"
+        assert person.outlet_links.get().outlet.name == "Süddeutsche Zeitung"
