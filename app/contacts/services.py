@@ -102,6 +102,13 @@ INLINE_FIELDS = ("position", "city", "email", "phone")
 NOTES_MAX = 10_000
 PHONE_MAX = 64
 LANGUAGES = ("de", "en", "fr", "it")
+# the longest value of each field a person's form or an import can set
+_LIMITS = {
+    **{name: Person._meta.fields[name].max_length for name in EDITABLE_FIELDS if name != "notes"},
+    "notes": NOTES_MAX,
+    "phone": PHONE_MAX,
+    "email": 254,
+}
 
 
 class ContactError(ValueError):
@@ -123,17 +130,10 @@ def _clean(fields: dict) -> tuple[dict, dict]:
 
     values, errors = {}, {}
     for name, value in fields.items():
-        if name not in EDITABLE_FIELDS and name not in ("email", "phone"):
+        limit = _LIMITS.get(name)
+        if limit is None:
             raise TypeError(f"{name!r} cannot be set on a person")
         value = (value or "").strip() if isinstance(value, str) or value is None else value
-        if name == "notes":
-            limit = NOTES_MAX
-        elif name == "phone":
-            limit = PHONE_MAX
-        elif name == "email":
-            limit = 254
-        else:
-            limit = Person._meta.fields[name].max_length
         if len(value) > limit:
             errors[name] = _("At most %(n)d characters, please.", n=limit)
             continue

@@ -8,8 +8,14 @@ import functools
 import re
 import unicodedata
 
+from email_validator import SPECIAL_USE_DOMAIN_NAMES
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+
+from app.contacts.models import Topic
+from app.contacts.services import _clean
+from app.emails import InvalidEmail, normalise_email
+from app.outlets.models import Outlet
 
 FIELDS = {
     "gender": _l("Salutation"),
@@ -134,10 +140,6 @@ def checked_email(address: str) -> str:
     """`app.emails.normalise_email`, with a shortcut for the common plain ASCII address
     that the validator is known to accept unchanged but lower-cased (it costs ~36 µs per
     address, a third of the import's time budget). Anything else goes to the validator."""
-    from email_validator import SPECIAL_USE_DOMAIN_NAMES
-
-    from app.emails import normalise_email
-
     lowered = address.strip().lower()
     local, _at, domain = lowered.partition("@")
     if (
@@ -197,7 +199,7 @@ def _country(value: str) -> str:
 class Row:
     """One row of the file turned into a person's values, or the reasons it cannot be."""
 
-    __slots__ = ("number", "values", "emails", "outlet", "topics", "errors", "merged")
+    __slots__ = ("number", "values", "emails", "outlet", "topics", "errors", "merged", "prepared")
 
     def __init__(self, number: int):
         self.number = number
@@ -207,6 +209,7 @@ class Row:
         self.topics: list[str] = []
         self.errors: list[str] = []
         self.merged: list[int] = []  # later rows of the same address folded into this one
+        self.prepared: tuple[str, str] | None = None  # (search text, name key) of the row
 
     @property
     def key(self) -> str:
@@ -228,11 +231,6 @@ class Row:
 def convert(number: int, cells: list[str], mapping: dict[int, str]) -> Row | None:
     """The person a row describes, checked by the contacts services' own rules; None for a
     row without any mapped text (blank lines are passed over)."""
-    from app.contacts.models import Topic
-    from app.contacts.services import _clean
-    from app.emails import InvalidEmail
-    from app.outlets.models import Outlet
-
     raw = {}
     for index, name in mapping.items():
         if index < len(cells) and cells[index]:
@@ -242,7 +240,7 @@ def convert(number: int, cells: list[str], mapping: dict[int, str]) -> Row | Non
         return None
     addresses = [a for a in _SPLIT_EMAILS.split(raw.pop("email", "")) if a]
     outlet = raw.pop("outlet", "")
-    topics = [t.strip() for t in _SPLIT_TOPICS.split(raw.pop("topics", "")) if t.strip()]
+    topics = _topic_names(raw.pop("topics", ""))
     if "gender" in raw:
         raw["gender"] = _gender(raw["gender"])
     if "language" in raw:
@@ -256,10 +254,10 @@ def convert(number: int, cells: list[str], mapping: dict[int, str]) -> Row | Non
             emails.append(checked_email(address))
         except InvalidEmail:
             errors.setdefault("email", _("This is not a valid e-mail address."))
-    if len(outlet) > Outlet.name.max_length:
-        errors["outlet"] = _("At most %(n)d characters, please.", n=Outlet.name.max_length)
-    if any(len(t) > Topic.name.max_length for t in topics):
-        errors["topics"] = _("At most %(n)d characters, please.", n=Topic.name.max_length)
+    if len(outlet) > _OUTLET_MAX:
+        errors["outlet"] = _("At most %(n)d characters, please.", n=_OUTLET_MAX)
+    if topics and max(map(len, topics)) > _TOPIC_MAX:
+        errors["topics"] = _("At most %(n)d characters, please.", n=_TOPIC_MAX)
     if errors:
         row.values = {k: v for k, v in raw.items() if k in ("first_name", "last_name")}
         row.emails = addresses[:1]
@@ -268,5 +266,15 @@ def convert(number: int, cells: list[str], mapping: dict[int, str]) -> Row | Non
     row.emails = list(dict.fromkeys(emails))
     row.values = values
     row.outlet = outlet
-    row.topics = list(dict.fromkeys(topics))
+    row.topics = list(topics)
     return row
+
+
+_OUTLET_MAX = Outlet.name.max_length
+_TOPIC_MAX = Topic.name.max_length
+
+
+@functools.lru_cache(maxsize=4096)
+def _topic_names(text: str) -> tuple[str, ...]:
+    """The topics of a cell, each once (cells such as "Politik, Wirtschaft" repeat)."""
+    return tuple(dict.fromkeys(t for t in (p.strip() for p in _SPLIT_TOPICS.split(text)) if t))

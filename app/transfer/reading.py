@@ -231,7 +231,7 @@ def _xlsx_rows_calamine(path, sheet: str):
         yield []
     pad = [""] * start[1]
     for row in data.iter_rows():
-        yield pad + [text(v) for v in row]
+        yield pad + [v.strip() if type(v) is str else text(v) for v in row]  # most are text
 
 
 # --- csv -----------------------------------------------------------------------------------

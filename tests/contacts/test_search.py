@@ -91,3 +91,27 @@ def test_better_matches_rank_first(people):
     anna.save()
     reindex([anna.id])
     assert _names(people, "müller")[0] == "Anna Müller"
+
+
+def test_the_cached_name_key_is_the_libraries_kolner_phonetik():
+    """name_key caches the encoding by a word's letters; it must stay what
+    cologne_phonetics itself gives for any name (umlauts, accents, hyphens, digits)."""
+    import random
+
+    import cologne_phonetics
+
+    from app.contacts.search import name_key
+
+    def library(name):
+        codes = [code for _, code in cologne_phonetics.encode(name or "") if code]
+        return "-".join(codes)[:40]
+
+    names = ["", None, "Müller", "Mueller", "Meier-Lüdenscheidt", "de la Cruz", "O'Brien"]
+    names += ["Çelik", "Straße", "Nachname12", "Nachname13", "  Doppel  Leer ", "Ångström"]
+    names += ["Jędrzejczyk", "ÄÖÜ äöü ß", "123", "Łukasz", "Dvořák", "Œuvre", "İnce", "a\tb"]
+    randomly = random.Random(5)
+    alphabet = "abcdefghijklmnopqrstuvwxyzäöüßéèçñøåłšžABCXYZÄÖÜ -'.0123456789\u0301İı"
+    for _ in range(5000):
+        names.append("".join(randomly.choices(alphabet, k=randomly.randint(0, 25))))
+    assert [name_key(n) for n in names] == [library(n) for n in names]
+    assert name_key("Meier") == name_key("Mayr") == name_key("Meyer")

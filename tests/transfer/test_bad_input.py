@@ -282,6 +282,40 @@ def test_a_failure_midway_keeps_the_finished_batches_and_says_where(
     assert client.get(f"/imports/{job}/report.xlsx").status_code == 200
 
 
+def test_a_row_failing_in_the_converting_thread_fails_its_batch_only(
+    app, client, world, monkeypatch, tmp_path
+):
+    """Rows are converted in a thread ahead of the writing (D42): an error there fails
+    that batch as one in the writing would, the batches before it stay, the thread ends."""
+    import threading
+
+    from app.transfer import mapping
+
+    path = tmp_path / "zehn.csv"
+    lines = ["Nachname;E-Mail"] + [f"Name{i};p{i}@beispiel.de" for i in range(10)]
+    path.write_text("\n".join(lines) + "\n")
+    monkeypatch.setattr(services, "BATCH_SIZE", 4)
+    original = mapping.convert
+    converting_threads = set()
+
+    def failing(number, cells, columns):  # the preview converts the rows too, in its request
+        if threading.current_thread() is not threading.main_thread():
+            converting_threads.add(threading.current_thread().name)
+            if number == 8:
+                raise RuntimeError("cannot convert")
+        return original(number, cells, columns)
+
+    monkeypatch.setattr(mapping, "convert", failing)
+    job = import_file(client, world["alpha"].id, path)
+    finished = _job(app, job)
+    assert converting_threads == {"import-converter"}
+    assert finished.state == "failed"
+    assert "rows 6 to 9" in finished.error and "RuntimeError" in finished.error
+    assert (finished.created, finished.processed) == (4, 4)
+    assert sorted(_persons(app)) == ["Name0", "Name1", "Name2", "Name3"]
+    assert "import-converter" not in {t.name for t in threading.enumerate()}
+
+
 def test_a_job_runs_once_and_a_started_job_cannot_be_changed(app, client, world):
     job = import_file(client, world["alpha"].id, DATA / "german.csv")
     token = csrf_token(client, "/imports/")

@@ -329,3 +329,66 @@ def test_cells_with_line_breaks_tabs_and_backslashes_arrive_unchanged(app, clien
         person = Person.get(Person.last_name == "Zeichen")
         assert (person.notes, person.title) == (notes.strip(), "\\")
         assert Person.get(Person.last_name == "Leer").notes == ""
+
+
+def test_the_bulk_writer_keeps_nulls_booleans_times_and_escapes(app_ctx):
+    """bulk_insert (COPY's row-at-once text on PostgreSQL, INSERT on SQLite) against what
+    the database gives back: NULLs, both booleans, times and characters COPY escapes."""
+    import datetime
+
+    from app.contacts.services import EDITABLE_FIELDS
+    from app.transfer.services import PERSON_COLUMNS, PERSON_DEFAULTS, bulk_insert
+    from tests import factories
+
+    client = factories.new_client("Schreiber")
+    when = datetime.datetime(2026, 3, 1, 12, 30, 15, 250000)
+    fields = (*PERSON_COLUMNS, Person.erased_at)
+
+    def row(last_name, notes, blocked, erased_at):
+        values = {**PERSON_DEFAULTS, "last_name": last_name, "notes": notes}
+        editable = (values[name] for name in EDITABLE_FIELDS)
+        return (client.id, *editable, blocked, "", "import", "f", 2, "", "", when, when, erased_at)
+
+    rows = [
+        row("Tab\there", "back\\slash \\N\r\nline", True, when),
+        row("Null", "", False, None),
+        row("N", "\\N", False, when),
+    ]
+    returned = bulk_insert(Person, fields, rows, (Person.id, Person.last_name))
+    assert [name for _id, name in returned] == ["Tab\there", "Null", "N"]
+    back = {
+        p.last_name: (p.notes, p.blocked, p.erased_at)
+        for p in Person.select().where(Person.id.in_([i for i, _n in returned]))
+    }
+    assert back == {
+        "Tab\there": ("back\\slash \\N\r\nline", True, when),
+        "Null": ("", False, None),
+        "N": ("\\N", False, when),
+    }
+
+
+@pytest.mark.parametrize("policy", ["update", "create"])
+def test_search_text_and_name_key_are_what_reindex_makes(app, client, world, tmp_path, policy):
+    """The converting thread prepares each row's search text and name key; rows merged
+    with later ones and outlets or topics stored under another spelling are computed
+    again. Whatever the path, `reindex` finds nothing to change."""
+    from app.contacts.services import reindex
+
+    path = tmp_path / "texte.csv"
+    path.write_text(
+        "Nachname;Vorname;E-Mail;Medium;Themen;Ort\n"
+        "Müller-Lüdenscheidt;Jörg;jm@sz.example;SÜDDEUTSCHE zeitung;politik, Neu-Thema;Köln\n"
+        "Straße;Åsa;as@beispiel.de;Neues Blatt;Kultur;München\n"
+        "Straße;;as@beispiel.de;Anderes Blatt;Sport;\n"
+        "Meyer;Ida;im@beispiel.de;;;\n"
+    )
+    job = import_file(client, world["alpha"].id, path, on_duplicate=policy)
+    assert _job(app, job).created == (3 if policy == "update" else 4)
+    with app.app_context():
+        ids = [p.id for p in Person.select().where(Person.origin == "import")]
+        texts = {p.id: p.search_text for p in Person.select().where(Person.id.in_(ids))}
+        assert reindex(ids) == 0
+        assert all(texts.values())
+        person = Person.get(Person.last_name == "Müller-Lüdenscheidt")
+        assert "sueddeutsche" in person.search_text and person.name_key == "657-52682"
+        assert person.outlet_links.get().outlet.name == "Süddeutsche Zeitung"
