@@ -361,9 +361,12 @@ def drop_postgres(url: str) -> None:
         admin.close()
 
 
-def healthz(data_dir: Path, database_url: str) -> tuple[bool, str]:
-    """Start the app on a restored copy (a separate process) and ask its /healthz."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("DEPESCHE_")}
+def healthz(data_dir: Path, database_url: str, *, live: bool = False) -> tuple[bool, str]:
+    """Start the app on a restored copy (a separate process) and ask its /healthz. A scratch
+    copy gets none of the instance's other settings; the live instance keeps them all (its
+    queue above all: without DEPESCHE_REDIS_URL the app would make a queue file of its own
+    in the data directory, owned by whoever runs the restore)."""
+    env = {k: v for k, v in os.environ.items() if live or not k.startswith("DEPESCHE_")}
     env.update(DEPESCHE_DATA_DIR=str(data_dir), DEPESCHE_DATABASE_URL=database_url)
     code = (
         "from app import create_app\n"
@@ -423,7 +426,7 @@ def restore_live(settings: Settings, archive: str, site: str | None = None) -> l
     for unit in units:
         subprocess.run(["systemctl", "start", unit], check=True)  # noqa: S603, S607
         lines.append(f"started {unit}")
-    ok, answer = healthz(settings.data_dir, settings.database_url)
+    ok, answer = healthz(settings.data_dir, settings.database_url, live=True)
     lines.append(f"/healthz: {'ok' if ok else 'FAILED'} {answer}")
     return lines
 

@@ -342,6 +342,9 @@ def test_restore_over_a_live_postgresql_instance(instance, tmp_path):
         restored = run_tool(env, "restore", "latest", "--yes-overwrite-live", timeout=600)
         assert restored.returncode == 0, restored.stderr + restored.stdout
         assert "/healthz: ok" in restored.stdout
+        if env.get("DEPESCHE_REDIS_URL"):
+            # the check after the swap ran with the instance's own queue, not a file of its own
+            assert not (Path(env["DEPESCHE_DATA_DIR"]) / "queue.db").exists()
         kept = next(
             line.rsplit(" ", 1)[1]
             for line in restored.stdout.splitlines()
