@@ -20,6 +20,7 @@ from peewee import BigIntegerField, CharField, PostgresqlDatabase
 
 from app.extensions import db
 from app.models import BaseModel
+from app.statements import Statement, slot
 
 
 class DataVersion(BaseModel):
@@ -31,15 +32,19 @@ class DataVersion(BaseModel):
     value = BigIntegerField()
 
 
+_VERSION = Statement(
+    lambda: DataVersion.select(DataVersion.value).where(DataVersion.name == slot("name"))
+)
+
+
 def current(name: str) -> int | None:
     """The version of the data called `name` now, or None when nothing may be kept or
     reused for it: inside a transaction (its own writes are not in the version before it
     commits; on PostgreSQL the triggers run at the commit) or without a version row."""
     if db.in_transaction():
         return None
-    cursor = db.execute(DataVersion.select(DataVersion.value).where(DataVersion.name == name))
-    row = cursor.fetchone()
-    return row[0] if row else None
+    rows = _VERSION.rows(name=name)
+    return rows[0][0] if rows else None
 
 
 def settle() -> None:
