@@ -30,7 +30,7 @@ from peewee import JOIN, IntegrityError, InterfaceError, OperationalError, fn
 from app.bounces.models import REVIEW, AddressBounce, BounceMessage
 from app.bounces.parse import Bounce, message_key, parse
 from app.clients.models import READ
-from app.clients.services import client_ids_for
+from app.clients.scoping import in_clients
 from app.clock import utcnow
 from app.contacts.models import Person, PersonEmail
 from app.extensions import db
@@ -301,7 +301,6 @@ def undeliverable(user):
     """The hard-bounced addresses that are still a visible person's primary address, with
     the person's newest bounced delivery to it (its mailing, code and reason), newest first.
     Only clients the user has a right on; erased persons never."""
-    visible = client_ids_for(user, READ)
     latest = (
         MailingRecipient.select(fn.MAX(MailingRecipient.id))
         .join(AddressBounce, on=(AddressBounce.address == MailingRecipient.address))
@@ -311,7 +310,7 @@ def undeliverable(user):
             AddressBounce.hard_at.is_null(False)
             & MailingRecipient.person.is_null(False)
             & MailingRecipient.bounced_at.is_null(False)
-            & Mailing.client.in_(visible)
+            & in_clients(Mailing.client, user, READ)
         )
         .group_by(MailingRecipient.person, MailingRecipient.address)
     )
@@ -335,7 +334,7 @@ def undeliverable(user):
         .where(
             MailingRecipient.id.in_(latest)
             & Person.erased_at.is_null()
-            & Person.client.in_(visible)
+            & in_clients(Person.client, user, READ)
         )
         .order_by(MailingRecipient.bounced_at.desc(), MailingRecipient.id.desc())
     )
@@ -352,7 +351,7 @@ def bounced_delivery(user, recipient_id: int) -> MailingRecipient:
             (MailingRecipient.id == recipient_id)
             & MailingRecipient.bounced_at.is_null(False)
             & MailingRecipient.person.is_null(False)
-            & Mailing.client.in_(client_ids_for(user, READ))
+            & in_clients(Mailing.client, user, READ)
         )
         .first()
     )

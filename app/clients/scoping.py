@@ -16,15 +16,30 @@ client key has no backref (`client.contact_set` would be an unscoped way in).
 from __future__ import annotations
 
 from flask import abort
-from peewee import ForeignKeyField
+from peewee import ForeignKeyField, PostgresqlDatabase, fn
 
 from app.clients.models import FULL, READ, Client
 from app.clients.services import client_id_set, client_ids_for
+from app.extensions import db
 from app.models import BaseModel
 
 
 class ScopeError(PermissionError):
     """A record would be created in or moved to a client the user may not write to."""
+
+
+def in_clients(field, user, right: str = READ):
+    """The condition that `field` (a client key) is one of the clients on which `user` has
+    at least `right` (see client_ids_for): the one way a query is narrowed to clients.
+
+    On PostgreSQL `field = ANY(ARRAY(subquery))`: the rights are read once, before the
+    rows (an InitPlan), and the planner sees a list of ids for the indexes; with
+    `IN (subquery)` it joined every row with the rights instead — the contacts screen's
+    count of 100,000 persons took 22 ms instead of 9 (D41). SQLite evaluates an
+    `IN (subquery)` once anyway."""
+    if isinstance(db.obj, PostgresqlDatabase):
+        return field == fn.ANY(fn.ARRAY(client_ids_for(user, right)))
+    return field.in_(client_ids_for(user, right))
 
 
 def require_client(user, client_id, right: str = READ) -> Client:
@@ -36,7 +51,7 @@ def require_client(user, client_id, right: str = READ) -> Client:
         abort(404)
     client = (
         Client.select()
-        .where(Client.id.in_(client_ids_for(user, READ)))
+        .where(in_clients(Client.id, user, READ))
         .where(Client.id == client_id)
         .get_or_none()
     )
@@ -55,12 +70,12 @@ class ClientScoped(BaseModel):
     @classmethod
     def visible_to(cls, user, *fields):
         """SELECT of the records on clients where `user` has read or full access."""
-        return cls.select(*fields).where(cls.client.in_(client_ids_for(user, READ)))
+        return cls.select(*fields).where(in_clients(cls.client, user, READ))
 
     @classmethod
     def writable_by(cls, user, *fields):
         """SELECT of the records `user` may change: full access on an active client."""
-        return cls.select(*fields).where(cls.client.in_(client_ids_for(user, FULL)))
+        return cls.select(*fields).where(in_clients(cls.client, user, FULL))
 
     @classmethod
     def get_visible_or_404(cls, user, pk):

@@ -16,6 +16,7 @@ from peewee import fn
 from app.audit.services import record_create, record_update, snapshot
 from app.clients.models import DEFAULT_RIGHT, FULL, HIDDEN, READ, RIGHTS, Client, ClientRight
 from app.extensions import db
+from app.statements import SlotUser, Statement, user_key
 from app.users.models import User
 
 # A right includes every right below it.
@@ -31,12 +32,6 @@ class ClientError(ValueError):
         super().__init__("; ".join(self.messages))
 
 
-def _user_id(user) -> int | None:
-    if user is None or not getattr(user, "is_authenticated", True):
-        return None
-    return getattr(user, "id", None)
-
-
 def client_ids_for(user, right: str = READ):
     """A subquery of the ids of the clients on which `user` has at least `right`: READ for
     seeing (read or full), FULL for writing (full, and the client active). The one query
@@ -45,7 +40,7 @@ def client_ids_for(user, right: str = READ):
         raise ValueError(f"right must be {READ!r} or {FULL!r}, not {right!r}")
     rights = (READ, FULL) if right == READ else (FULL,)
     query = ClientRight.select(ClientRight.client).where(
-        (ClientRight.user == _user_id(user)) & ClientRight.right.in_(rights)
+        (ClientRight.user == user_key(user)) & ClientRight.right.in_(rights)
     )
     if right == FULL:
         query = query.join(Client).where(Client.active == True)  # noqa: E712 (SQL, not Python)
@@ -57,23 +52,31 @@ def clients_for(user, right: str = READ):
     return Client.select().where(Client.id.in_(client_ids_for(user, right))).order_by(Client.name)
 
 
+# client_id_set runs for most requests (each list decides per row whether to show buttons)
+_CLIENT_IDS = {
+    right: Statement(lambda r=right: client_ids_for(SlotUser(), r)) for right in (READ, FULL)
+}
+
+
 def client_id_set(user, right: str = READ) -> set[int]:
     """The ids of clients_for(user, right), e.g. to decide per row whether to show buttons."""
-    return {row.client_id for row in client_ids_for(user, right)}
+    if right not in (READ, FULL):
+        raise ValueError(f"right must be {READ!r} or {FULL!r}, not {right!r}")
+    return {client_id for (client_id,) in _CLIENT_IDS[right].rows(user=user_key(user))}
 
 
 def right_of(user, client) -> str:
     """The stored right of `user` on `client` (HIDDEN without a row)."""
     client_id = client if isinstance(client, int) else client.id
     row = ClientRight.get_or_none(
-        (ClientRight.user == _user_id(user)) & (ClientRight.client == client_id)
+        (ClientRight.user == user_key(user)) & (ClientRight.client == client_id)
     )
     return row.right if row else DEFAULT_RIGHT
 
 
 def rights_of(user) -> dict[int, str]:
     """{client id: right} of the rows stored for `user` (clients without a row are hidden)."""
-    query = ClientRight.select().where(ClientRight.user == _user_id(user))
+    query = ClientRight.select().where(ClientRight.user == user_key(user))
     return {row.client_id: row.right for row in query}
 
 

@@ -25,6 +25,7 @@ from itertools import chain
 
 from peewee import PostgresqlDatabase, fn
 
+from app import data_versions
 from app.clock import utcnow
 from app.contacts.models import (
     OutletTopic,
@@ -766,6 +767,7 @@ def _indexes_set_aside(models):
     migrator = Migrator(db.obj)
     migrate(*(migrator.drop_index(table, name) for table, name, _ in indexes))
     yield
+    data_versions.settle()  # PostgreSQL builds no index while trigger events are pending
     for _, _, definition in indexes:
         db.execute_sql(definition)
 

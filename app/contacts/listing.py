@@ -17,11 +17,14 @@ from flask_babel import get_locale, get_timezone, gettext
 from flask_babel import lazy_gettext as _l
 from peewee import SQL, Ordering, fn
 
-from app.clients.models import FULL
+from app import data_versions
+from app.clients.models import FULL, READ
 from app.clients.services import client_id_set
 from app.contacts.models import Person, PersonEmail, PersonOutlet, PersonPhone, PersonTopic, Topic
 from app.contacts.search import matching
+from app.extensions import db
 from app.outlets.models import OUTLET_TYPES, Outlet
+from app.statements import SlotUser, Statement, as_datetime, slots, user_key
 
 PAGE_SIZE = 50
 COUNTRIES = {"DE": _l("Germany"), "AT": _l("Austria"), "CH": _l("Switzerland")}
@@ -111,6 +114,11 @@ class ListState:
         state.page = int(page) if page.isdigit() and 0 < len(page) < 9 else 1
         return state
 
+    def filters(self) -> tuple:
+        """What decides which persons are listed (not their order or page): the key of a
+        kept count."""
+        return (self.q, self.kind, self.country, self.topic, self.language, self.blocked, self.list)
+
     def params(self, **changes) -> dict:
         """Query parameters for a URL of this state with `changes`, without defaults."""
         values = {key: getattr(self, key) for key in self.KEYS} | changes
@@ -177,22 +185,57 @@ class Row:
         return self.texts.select % {"name": self.person.full_name}
 
 
+# Fields of a date or time pattern that show one part of the value and nothing else (babel's
+# DateTimeFormat): their text is babel's own, kept per locale, field and part — a few hundred
+# texts in all — instead of formatted anew for each of a page's values (D41).
+_ONE_PART = {
+    **dict.fromkeys("yu", lambda v: v.year),
+    **dict.fromkeys("ML", lambda v: v.month),
+    "d": lambda v: v.day,
+    **dict.fromkeys("Eec", lambda v: v.weekday()),
+    **dict.fromkeys("ahHKk", lambda v: v.hour),
+    "m": lambda v: v.minute,
+    "s": lambda v: v.second,
+}
+_field_texts: dict[tuple, str] = {}
+
+
+class _Fields:
+    """The fields of one date or time for a babel pattern's `format % fields`."""
+
+    __slots__ = ("value", "locale", "reference")
+
+    def __init__(self, value, locale, reference=None):
+        self.value, self.locale, self.reference = value, locale, reference
+
+    def __getitem__(self, name: str) -> str:
+        part = _ONE_PART.get(name[0])
+        if part is None:  # e.g. a time zone's name: formatted for each value
+            return dates.DateTimeFormat(self.value, self.locale, self.reference)[name]
+        key = (self.locale, name, part(self.value))
+        text = _field_texts.get(key)
+        if text is None:
+            text = dates.DateTimeFormat(self.value, self.locale, self.reference)[name]
+            _field_texts[key] = text
+        return text
+
+
 def datetime_formatter(format: str = "medium"):
     """`format_datetime(value, format)` of flask_babel for many values: the locale, the time
-    zone and the patterns are looked up once instead of for every value (~25 µs each).
-    The same text as format_datetime (a test compares them); values are datetimes in UTC
-    (naive, as stored)."""
+    zone and the patterns are looked up once instead of for every value (~25 µs each), and
+    the text of each field once per part (_Fields). The same text as format_datetime (a
+    test compares them); values are datetimes in UTC (naive, as stored)."""
     locale, zone = get_locale(), get_timezone()
     frame = dates.get_datetime_format(format, locale=locale).replace("'", "")
-    time_pattern = dates.get_time_format(format, locale=locale)
-    date_pattern = dates.get_date_format(format, locale=locale)
+    time_format = dates.get_time_format(format, locale=locale).format
+    date_format = dates.get_date_format(format, locale=locale).format
 
     def formatted(value: datetime.datetime) -> str:
         local = value.replace(tzinfo=datetime.UTC).astimezone(zone)
         day = local.date()
-        return frame.replace(
-            "{0}", time_pattern.apply(local.timetz(), locale, reference_date=day)
-        ).replace("{1}", date_pattern.apply(day, locale))
+        return frame.replace("{0}", time_format % _Fields(local.timetz(), locale, day)).replace(
+            "{1}", date_format % _Fields(day, locale)
+        )
 
     return formatted
 
@@ -207,23 +250,65 @@ class Page:
     writable: set[int]  # the clients the user may write to (client_id_set(user, FULL))
 
 
-def visible_static_lists(user):
-    """The static distribution lists the user sees, by name (for the list filter)."""
+class ListedList(NamedTuple):
+    id: int
+    client_id: int
+    name: str
+
+
+def _static_lists():
     from app.lists.models import DistributionList
 
-    return list(
+    return (
         DistributionList.visible_to(
-            user, DistributionList.id, DistributionList.client, DistributionList.name
+            SlotUser(), DistributionList.id, DistributionList.client, DistributionList.name
         )
         .where(DistributionList.kind == "static")
         .order_by(DistributionList.name, DistributionList.id)
     )
 
 
+# The statements every page of the list runs, compiled once (app/statements.py, D41).
+_STATIC_LISTS = Statement(_static_lists)
+_TOPICS = Statement(
+    lambda: Topic.visible_to(SlotUser(), Topic.id, Topic.name).order_by(Topic.name, Topic.id)
+)
+_OUTLETS_OF = Statement(
+    lambda ids: (
+        PersonOutlet.select(PersonOutlet.person, Outlet.id, Outlet.name, Outlet.kind)
+        .join(Outlet)
+        .where(PersonOutlet.person.in_(slots("ids", ids)))
+        .order_by(Outlet.name)
+    )
+)
+_TOPICS_OF = Statement(
+    lambda ids: (
+        PersonTopic.select(PersonTopic.person, Topic.id, Topic.name)
+        .join(Topic)
+        .where(PersonTopic.person.in_(slots("ids", ids)))
+        .order_by(Topic.name)
+    )
+)
+_EMAIL_OF = Statement(
+    lambda ids: PersonEmail.select(PersonEmail.person, PersonEmail.address).where(
+        PersonEmail.person.in_(slots("ids", ids)) & (PersonEmail.is_primary == True)  # noqa: E712
+    )
+)
+_PHONE_OF = Statement(
+    lambda ids: PersonPhone.select(PersonPhone.person, PersonPhone.number).where(
+        PersonPhone.person.in_(slots("ids", ids)) & (PersonPhone.is_primary == True)  # noqa: E712
+    )
+)
+
+
+def visible_static_lists(user) -> list[ListedList]:
+    """The static distribution lists the user sees, by name (for the list filter)."""
+    return [ListedList(*row) for row in _STATIC_LISTS.rows(user=user_key(user))]
+
+
 def visible_topics(user) -> list[LinkedTopic]:
     """The topics of the clients the user sees, by name (for the topic filter)."""
-    query = Topic.visible_to(user, Topic.id, Topic.name).order_by(Topic.name, Topic.id)
-    return list(map(LinkedTopic._make, query.tuples()))
+    return [LinkedTopic(*row) for row in _TOPICS.rows(user=user_key(user))]
 
 
 def filtered(user, state: ListState):
@@ -281,32 +366,12 @@ def rows_for(user, persons, writable: set[int] | None = None) -> list[Row]:
     outlets, topics = defaultdict(list), defaultdict(list)
     emails, phones = {}, {}
     if ids:
-        for person_id, *outlet in (
-            PersonOutlet.select(PersonOutlet.person, Outlet.id, Outlet.name, Outlet.kind)
-            .join(Outlet)
-            .where(PersonOutlet.person.in_(ids))
-            .order_by(Outlet.name)
-            .tuples()
-        ):
-            outlets[person_id].append(LinkedOutlet(*outlet))
-        for person_id, *topic in (
-            PersonTopic.select(PersonTopic.person, Topic.id, Topic.name)
-            .join(Topic)
-            .where(PersonTopic.person.in_(ids))
-            .order_by(Topic.name)
-            .tuples()
-        ):
-            topics[person_id].append(LinkedTopic(*topic))
-        emails = dict(
-            PersonEmail.select(PersonEmail.person, PersonEmail.address)
-            .where(PersonEmail.person.in_(ids) & (PersonEmail.is_primary == True))  # noqa: E712
-            .tuples()
-        )
-        phones = dict(
-            PersonPhone.select(PersonPhone.person, PersonPhone.number)
-            .where(PersonPhone.person.in_(ids) & (PersonPhone.is_primary == True))  # noqa: E712
-            .tuples()
-        )
+        for person_id, outlet_id, name, kind in _OUTLETS_OF.rows(ids=ids):
+            outlets[person_id].append(LinkedOutlet(outlet_id, name, kind))
+        for person_id, topic_id, name in _TOPICS_OF.rows(ids=ids):
+            topics[person_id].append(LinkedTopic(topic_id, name))
+        emails = dict(_EMAIL_OF.rows(ids=ids))
+        phones = dict(_PHONE_OF.rows(ids=ids))
     if writable is None:
         writable = client_id_set(user, FULL)
     texts = RowTexts()
@@ -336,6 +401,18 @@ def _reversed(ordering):
     return flipped
 
 
+# The number of persons per (clients seen, filters), kept until persons, their links or
+# list memberships change (app/data_versions.py, D41): counting 100,000 persons for every
+# page cost more than the rest of the page.
+_counts = data_versions.KeptUntilChanged("contacts")
+
+
+def _listed(query) -> list[ListedPerson]:
+    """The persons of a query of LIST_FIELDS, from the driver's rows (D41: peewee's
+    conversion of every value took as long as the query)."""
+    return [ListedPerson(*row[:8], bool(row[8]), as_datetime(row[9])) for row in db.execute(query)]
+
+
 def page_of(user, state: ListState, size: int = PAGE_SIZE) -> Page:
     """One page of the list; a page number past the end shows the last page. A page in the
     second half is read from the other end (reversed order, small offset), so that the last
@@ -343,24 +420,20 @@ def page_of(user, state: ListState, size: int = PAGE_SIZE) -> Page:
     query = filtered(user, state)
     # COUNT(*) over the filtered persons themselves (peewee's count() wraps the query in a
     # subquery); unfiltered, an index of the visible, not erased persons is all it reads
-    total = query.order_by().select(fn.COUNT(SQL("*"))).scalar()
+    total = _counts.get(
+        (frozenset(client_id_set(user, READ)), state.filters()),
+        lambda: query.order_by().select(fn.COUNT(SQL("*"))).scalar(),
+    )
     pages = max(1, ceil(total / size))
     state.page = min(max(1, state.page), pages)
     offset = (state.page - 1) * size
     rows_on_page = max(0, min(size, total - offset))
     if offset > total // 2:
         from_end = total - offset - rows_on_page
-        persons = list(
-            map(
-                ListedPerson._make,
-                query.order_by(*_reversed(query._order_by))
-                .limit(rows_on_page)
-                .offset(from_end)
-                .tuples(),
-            )
-        )
+        reverse = query.order_by(*_reversed(query._order_by))
+        persons = _listed(reverse.limit(rows_on_page).offset(from_end))
         persons.reverse()
     else:
-        persons = list(map(ListedPerson._make, query.limit(size).offset(offset).tuples()))
+        persons = _listed(query.limit(size).offset(offset))
     writable = client_id_set(user, FULL)
     return Page(rows_for(user, persons, writable), total, state.page, pages, state, writable)

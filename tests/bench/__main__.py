@@ -27,6 +27,7 @@ and on PostgreSQL.
 
     python -m tests.bench                 # everything (about eight minutes)
     python -m tests.bench --persons 20000 --backup-media-mb 128   # a quicker look
+    python -m tests.bench contacts        # part 2 only (--backend sqlite|postgresql: one)
 """
 
 from __future__ import annotations
@@ -429,18 +430,25 @@ def _table(results) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m tests.bench")
+    parser.add_argument("part", nargs="?", choices=("all", "contacts"), default="all")
     parser.add_argument("--persons", type=int, default=100_000)
+    parser.add_argument("--backend", choices=("sqlite", "postgresql"))
     parser.add_argument("--skip-basic", action="store_true")
     parser.add_argument("--skip-backup", action="store_true")
     parser.add_argument("--backup-media-mb", type=int, default=1024)
     args = parser.parse_args()
-    if not args.skip_basic:
+    if not args.skip_basic and args.part == "all":
         basic()
-    results = contacts("sqlite", None, args.persons)
-    with postgres_database() as url:
-        if url:
-            results += contacts("postgresql", url, args.persons)
+    results = []
+    if args.backend in (None, "sqlite"):
+        results += contacts("sqlite", None, args.persons)
+    if args.backend in (None, "postgresql"):
+        with postgres_database() as url:
+            if url:
+                results += contacts("postgresql", url, args.persons)
     _table(results)
+    if args.part == "contacts":
+        return
     if not args.skip_backup:
         backup.main(args.persons, args.backup_media_mb)
     __import__("tests.bench.imports", fromlist=["main"]).main()

@@ -400,6 +400,12 @@ def test_the_list_formats_dates_as_format_datetime_does(app, lang, zone):
         datetime.datetime(2026, 10, 25, 1, 30),
         datetime.datetime(2026, 12, 31, 23, 59),
     ]
+    # every hour (am/pm, 12 and 0), minute and second, on every weekday and month: the
+    # text of each field is kept per part, so each part must give babel's text
+    values += [
+        datetime.datetime(2026, 1 + n % 12, 1 + n % 28, n % 24, n % 60, (7 * n) % 60)
+        for n in range(200)
+    ]
     app.extensions["babel"].default_timezone = zone
     with app.test_request_context("/contacts/", headers={"Accept-Language": lang}):
         for format in ("short", "medium", "long", "full"):
