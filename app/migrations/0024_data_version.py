@@ -21,10 +21,25 @@ SQLITE_BUMP = (
 )
 
 
-def _sqlite_triggers():
-    for table, events in WATCHED:
-        for event in events.split(" OR "):
-            yield f"data_version_contacts_{table}_{event.split()[0].lower()}", table, event
+# Every trigger's CREATE and DROP statement, written out from the constants above (nothing
+# from outside this module goes into them).
+PG_TRIGGERS = tuple(
+    (
+        f"CREATE CONSTRAINT TRIGGER data_version_contacts AFTER {events} ON {table} "
+        "DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION data_version_contacts()",
+        f"DROP TRIGGER IF EXISTS data_version_contacts ON {table}",
+    )
+    for table, events in WATCHED
+)
+SQLITE_TRIGGERS = tuple(
+    (
+        f"CREATE TRIGGER {name} AFTER {event} ON {table} BEGIN {SQLITE_BUMP}",
+        f"DROP TRIGGER IF EXISTS {name}",
+    )
+    for table, events in WATCHED
+    for event in events.split(" OR ")
+    for name in (f"data_version_contacts_{table}_{event.split()[0].lower()}",)
+)
 
 
 def up(migrator, db):
@@ -50,23 +65,19 @@ def up(migrator, db):
             "RETURN NULL; "
             "END $$"
         )
-        for table, events in WATCHED:
-            db.execute_sql(
-                f"CREATE CONSTRAINT TRIGGER data_version_contacts AFTER {events} ON {table} "
-                "DEFERRABLE INITIALLY DEFERRED FOR EACH ROW "
-                "EXECUTE FUNCTION data_version_contacts()"
-            )
+        for create, _ in PG_TRIGGERS:
+            db.execute_sql(create)
         return
-    for name, table, event in _sqlite_triggers():
-        db.execute_sql(f"CREATE TRIGGER {name} AFTER {event} ON {table} BEGIN " + SQLITE_BUMP)
+    for create, _ in SQLITE_TRIGGERS:
+        db.execute_sql(create)
 
 
 def down(migrator, db):
     if isinstance(db, PostgresqlDatabase):
-        for table, _ in WATCHED:
-            db.execute_sql(f"DROP TRIGGER IF EXISTS data_version_contacts ON {table}")
+        for _, drop in PG_TRIGGERS:
+            db.execute_sql(drop)
         db.execute_sql("DROP FUNCTION IF EXISTS data_version_contacts()")
     else:
-        for name, _, _ in _sqlite_triggers():
-            db.execute_sql(f"DROP TRIGGER IF EXISTS {name}")
+        for _, drop in SQLITE_TRIGGERS:
+            db.execute_sql(drop)
     db.execute_sql("DROP TABLE data_version")
