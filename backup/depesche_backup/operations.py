@@ -88,6 +88,22 @@ def record_status(settings: Settings, action: str, result: SiteResult) -> None:
     entry["detail"] = result.detail
     if result.ok:
         entry["last_success"] = now
+    _write_status(path, status)
+
+
+def _initialised(settings: Settings) -> dict:
+    """The repository each site had its last successful backup in (status file)."""
+    known = read_status(settings.data_dir).get("initialised", {})
+    return known if isinstance(known, dict) else {}
+
+
+def _remember_initialised(settings: Settings, site: str, repository: str) -> None:
+    status = read_status(settings.data_dir)
+    status.setdefault("initialised", {})[site] = repository
+    _write_status(settings.status_path, status)
+
+
+def _write_status(path: Path, status: dict) -> None:
     tmp = path.with_suffix(".tmp")
     tmp.write_text(json.dumps(status, indent=2, sort_keys=True))
     tmp.replace(path)
@@ -136,13 +152,26 @@ def create(settings: Settings) -> Report:
         return report
     snapshot_seconds = time.monotonic() - started
 
+    initialised = _initialised(settings)
+
     def work(site, repository):
         started = time.monotonic()
         # One borgmatic run per site (each run costs a start of borgmatic and of borg
-        # --version), in borgmatic's own order: rcreate (makes the repository on first use,
-        # else only finds it), prune, compact (space is freed before the new archive needs
-        # it), create.
-        result = borgmatic(settings, repository, *RCREATE, "prune", "compact", "create", "--json")
+        # --version), in borgmatic's own order: rcreate, prune, compact (space is freed
+        # before the new archive needs it), create. A repository is created only until its
+        # site's first successful backup: after that a missing repository (a backup disk
+        # that is not mounted, a remote path gone) fails the site loudly instead of
+        # quietly getting a new, empty repository with a key nobody exported. This also
+        # saves rcreate's own start of borg on every daily run.
+        init = () if initialised.get(site) == repository else RCREATE
+        if not init and repository.startswith("/") and not Path(repository).exists():
+            raise BackupError(
+                "the repository is missing (a backup disk not mounted?); it is not made anew "
+                "here: it held this site's archives and its key"
+            )
+        result = borgmatic(settings, repository, *init, "prune", "compact", "create", "--json")
+        if init:
+            _remember_initialised(settings, site, repository)
         archive = _created_archive_name(result.stdout)
         rows = sum(manifest["row_counts"].values())
         return (

@@ -9,6 +9,7 @@ TOML file (``--config FILE``, else ``/etc/depesche/backup.toml``, else
 
 from __future__ import annotations
 
+import ast
 import json
 import os
 import subprocess  # nosec B404 (borg and borgmatic are the point of this tool)
@@ -205,11 +206,28 @@ def _last_lines(result: subprocess.CompletedProcess) -> str:
             skipping = True
         elif skipping:
             skipping = not line.startswith("Arguments:")
+            useful.extend(w for w in _failed_command_output(line) if w not in useful)
         elif line.startswith("summary:"):
             break
         elif line and line not in useful and line not in generic:
             (generic if any(g in line for g in GENERIC) else useful).append(line)
     return " | ".join((useful or generic)[-3:]) or f"exit code {result.returncode}"
+
+
+def _failed_command_output(line: str) -> list[str]:
+    """borg's own words inside borgmatic's report of a failed command, which borgmatic
+    prints only within a logging error when syslog does not listen ("Message:
+    CalledProcessError(2, 'borg prune …', 'Repository … does not exist.')")."""
+    prefix = "Message: CalledProcessError"
+    if not line.startswith(prefix):
+        return []
+    try:
+        arguments = ast.literal_eval(line[len(prefix) :])
+    except (ValueError, SyntaxError):
+        return []
+    if not isinstance(arguments, tuple) or len(arguments) < 3 or not arguments[2]:
+        return []
+    return [part.strip() for part in str(arguments[2]).splitlines() if part.strip()]
 
 
 def repository_exists(settings: Settings, repository: str) -> bool:

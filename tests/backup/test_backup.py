@@ -128,6 +128,29 @@ def test_one_site_unreachable_the_other_still_backed_up(instance, tmp_path):
     assert "ALARM site A: no successful backup recorded" in shown.stdout
 
 
+def test_a_vanished_repository_fails_loudly_and_is_not_made_anew(instance, tmp_path):
+    """After a site's first successful backup its repository is never created again: a
+    backup disk that is not mounted must not quietly get a new, empty repository with a
+    key nobody exported. A site pointed at a new repository gets one made."""
+    import shutil
+
+    assert run_tool(instance, "create").returncode == 0
+    site_a = Path(instance["DEPESCHE_BACKUP_SITE_A"])
+    unmounted = tmp_path / "disk-on-the-shelf"
+    shutil.move(site_a, unmounted)
+    created = run_tool(instance, "create")
+    assert created.returncode == 1
+    assert "site A: FAILED:" in created.stdout and "repository is missing" in created.stdout
+    assert "site B: ok: archive depesche-" in created.stdout
+    assert not site_a.exists(), "no new repository where the old one is missing"
+    shutil.move(unmounted, site_a)
+    assert run_tool(instance, "create").returncode == 0
+    moved = {**instance, "DEPESCHE_BACKUP_SITE_A": str(tmp_path / "new-disk" / "repo")}
+    created = run_tool(moved, "create")
+    assert created.returncode == 0, created.stdout + created.stderr
+    assert (tmp_path / "new-disk" / "repo").is_dir()
+
+
 def test_damaged_repository_restore_fails_loudly_live_untouched(instance, tmp_path):
     assert run_tool(instance, "create").returncode == 0
     data_dir = Path(instance["DEPESCHE_DATA_DIR"])
