@@ -47,6 +47,9 @@ def test_search_inline_edit_block_note_and_merge(app, page, live_server):
     expect(page).to_have_url(re.compile(r"/contacts/$"))
     rows = page.locator("#contact-results tbody tr")
     expect(rows).to_have_count(4)
+    # the rows are there before htmx has set up the search field (at DOMContentLoaded);
+    # typing earlier is lost, as it would be for a user typing into a half-loaded page
+    page.wait_for_load_state("load")
 
     # search as you type: "mueller" finds both spellings, the URL carries the search
     page.get_by_label("Search").fill("mueller")
