@@ -16,6 +16,8 @@ import platform
 import shutil
 import sqlite3
 import subprocess  # nosec B404
+import tempfile
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
@@ -235,42 +237,34 @@ def make_snapshot(settings: Settings) -> dict:
     key_file.write_text(settings.secret_key + "\n")
 
     database = _database(settings.database_url)
-    if settings.is_sqlite:
-        dump = target / SQLITE_FILE
-        source = sqlite3.connect(sqlite_path(settings.database_url))
-        dest = sqlite3.connect(dump)
-        with contextlib.closing(source), contextlib.closing(dest):
-            source.backup(dest)  # the online backup API: a consistent copy of a live database
-        integrity_check(dump)
-        copy = _database(f"sqlite:///{dump}")
-        counts, revision = row_counts(copy), schema_revision(copy)
-        found_versions = versions(copy, True)
-        copy.close()
-        # the file as archived (after the copy was opened: that sets its journal mode):
-        # a restore that yields the same bytes holds every row of every table unchanged
-        proof = {"database_sha256": sha256(dump)}
-    else:
-        counts, revision, found_versions, digests = _pg_dump(settings, database, target / PG_FILE)
-        proof = {"table_sha256": digests}
-    database.close()
-
-    files = {}
-    known = _digest_cache(settings)
-    seen = {}
-    for rel in data_files(settings):
-        src, dst = settings.data_dir / rel, target / "data" / rel
-        dst.parent.mkdir(parents=True, exist_ok=True)
-        try:
-            os.link(src, dst)  # no second copy of the media; borg reads the same bytes
-        except OSError:
-            shutil.copy2(src, dst)
-        stat = src.stat()
-        key = [stat.st_size, stat.st_mtime_ns, stat.st_ino]
-        cached = known.get(str(rel))
-        digest = cached[3] if cached and cached[:3] == key else sha256(dst)
-        files[str(rel)] = digest
-        seen[str(rel)] = [*key, digest]
-    _save_digest_cache(settings, seen)
+    checked = None
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        if settings.is_sqlite:
+            dump = target / SQLITE_FILE
+            source = sqlite3.connect(sqlite_path(settings.database_url))
+            dest = sqlite3.connect(dump)
+            with contextlib.closing(source), contextlib.closing(dest):
+                source.backup(dest)  # the online backup API: a consistent copy of a live database
+            copy = _database(f"sqlite:///{dump}")
+            copy.connect()  # sets its journal mode: from here on the file's bytes are final
+            # the integrity check (the snapshot's longest step) beside the counts and the
+            # files: SQLite lets go of Python's lock while it works
+            checked = pool.submit(integrity_check, dump)
+            counts, revision = row_counts(copy), schema_revision(copy)
+            found_versions = versions(copy, True)
+            copy.close()
+        else:
+            counts, revision, found_versions, digests = _pg_dump(
+                settings, database, target / PG_FILE
+            )
+            proof = {"table_sha256": digests}
+        database.close()
+        files = _link_files(settings, target / "data")
+        if checked is not None:
+            checked.result()
+            # the file as archived, read once nothing has it open: a restore that yields
+            # the same bytes holds every row of every table unchanged
+            proof = {"database_sha256": sha256(dump)}
 
     manifest = {
         "format": DIGEST_FORMAT,
@@ -287,6 +281,28 @@ def make_snapshot(settings: Settings) -> dict:
     return manifest
 
 
+def _link_files(settings: Settings, target: Path) -> dict[str, str]:
+    """Hard links of the data directory's files under TARGET; their sha256 by name."""
+    files = {}
+    known = _digest_cache(settings)
+    seen = {}
+    for rel in data_files(settings):
+        src, dst = settings.data_dir / rel, target / rel
+        dst.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            os.link(src, dst)  # no second copy of the media; borg reads the same bytes
+        except OSError:
+            shutil.copy2(src, dst)
+        stat = src.stat()
+        key = [stat.st_size, stat.st_mtime_ns, stat.st_ino]
+        cached = known.get(str(rel))
+        digest = cached[3] if cached and cached[:3] == key else sha256(dst)
+        files[str(rel)] = digest
+        seen[str(rel)] = [*key, digest]
+    _save_digest_cache(settings, seen)
+    return files
+
+
 def _pg_dump(settings: Settings, database, path: Path):
     """pg_dump -Fc inside an exported snapshot: the row counts of the manifest are those of
     exactly the dumped state. Uncompressed (-Z0): borg compresses what it stores, and only
@@ -298,25 +314,33 @@ def _pg_dump(settings: Settings, database, path: Path):
     with database.atomic():
         database.execute_sql("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
         snapshot_id = database.execute_sql("SELECT pg_export_snapshot()").fetchone()[0]
-        counts = row_counts(database)
-        digests = table_digests(database)
-        revision = schema_revision(database)
-        found_versions = versions(database, False)
-        result = subprocess.run(  # noqa: S603
-            [
-                "pg_dump",
-                "-Fc",
-                "-Z0",
-                f"--snapshot={snapshot_id}",
-                "-f",
-                str(path),
-                pg_dsn(settings),
-            ],
-            capture_output=True,
-            text=True,
-        )
-    if result.returncode != 0:
-        raise BackupError(f"pg_dump failed: {result.stderr.strip()}")
+        # pg_dump works in a process of its own while this one counts and hashes the same
+        # snapshot (exported until this transaction ends, after pg_dump has finished)
+        with tempfile.TemporaryFile() as errors:
+            dump = subprocess.Popen(  # noqa: S603
+                [
+                    "pg_dump",
+                    "-Fc",
+                    "-Z0",
+                    f"--snapshot={snapshot_id}",
+                    "-f",
+                    str(path),
+                    pg_dsn(settings),
+                ],
+                stdout=subprocess.DEVNULL,
+                stderr=errors,
+            )
+            try:
+                counts = row_counts(database)
+                digests = table_digests(database)
+                revision = schema_revision(database)
+                found_versions = versions(database, False)
+            finally:
+                returncode = dump.wait()
+            errors.seek(0)
+            message = errors.read().decode("utf-8", "replace").strip()
+    if returncode != 0:
+        raise BackupError(f"pg_dump failed: {message}")
     return counts, revision, found_versions, digests
 
 
