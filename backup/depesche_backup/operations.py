@@ -5,6 +5,7 @@ other, and every function returns one report line per site."""
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import json
 import os
 import shutil
@@ -12,6 +13,7 @@ import stat
 import subprocess  # nosec B404
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -20,13 +22,14 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
-from app.status.backups import ALARM_HOURS, read_status, site_states
+from app.status.backups import ALARM_HOURS, _moment, read_status, site_states
 from backup.depesche_backup import snapshot as snap
 from backup.depesche_backup.settings import (
     ARCHIVE_PREFIX,
     KEEP_DAILY,
     KEEP_MONTHLY,
     RCREATE,
+    READY_VARIABLE,
     BackupError,
     Settings,
     borg,
@@ -36,6 +39,11 @@ from backup.depesche_backup.settings import (
 )
 
 APP_UNITS = ("depesche-web.service", "depesche-worker.service")
+# borg compact only frees the space of archives pruned before: weekly is enough (D24)
+COMPACT_EVERY = timedelta(days=7)
+COMPACT_MARGIN = timedelta(hours=12)
+# the sites' threads and this one write the status file (read, change, replace)
+_STATUS_LOCK = threading.RLock()
 
 
 @dataclass
@@ -60,15 +68,35 @@ class Report:
         return [r.line() for r in self.results]
 
 
-def _each_site(settings: Settings, action: str, work: Callable[[str, str], str]) -> Report:
-    report = Report()
-    for site, repository in settings.sites.items():
+def _each_site(
+    settings: Settings,
+    action: str,
+    work: Callable[[str, str], str],
+    meanwhile: Callable[[], None] | None = None,
+) -> Report:
+    """WORK for each site: one after the other, or with MEANWHILE all at once, each in a
+    thread of its own while MEANWHILE runs in this one (the sites' borg processes then
+    share the cores). Either way a failure of one site never stops another, the results
+    come in the sites' order, and the status file is written by this thread alone."""
+
+    def attempt(site: str, repository: str) -> SiteResult:
         try:
-            detail = work(site, repository)
-            report.results.append(SiteResult(site, True, detail))
+            return SiteResult(site, True, work(site, repository))
         except (BackupError, OSError, ValueError, KeyError) as exc:
-            report.results.append(SiteResult(site, False, f"{repository}: {exc}"))
-        record_status(settings, action, report.results[-1])
+            return SiteResult(site, False, f"{repository}: {exc}")
+
+    report = Report()
+    if meanwhile is None:
+        for site, repository in settings.sites.items():
+            report.results.append(attempt(site, repository))
+            record_status(settings, action, report.results[-1])
+        return report
+    with ThreadPoolExecutor(max_workers=len(settings.sites) or 1) as pool:
+        futures = [pool.submit(attempt, *site) for site in settings.sites.items()]
+        meanwhile()
+        report.results = [future.result() for future in futures]
+    for result in report.results:
+        record_status(settings, action, result)
     return report
 
 
@@ -78,17 +106,17 @@ def _each_site(settings: Settings, action: str, work: Callable[[str, str], str])
 def record_status(settings: Settings, action: str, result: SiteResult) -> None:
     """Remember the outcome per action and site in DATA_DIR/backup-status.json (read by
     the app's status page and /healthz through app.status.backups)."""
-    path = settings.status_path
-    status = read_status(settings.data_dir)
-    now = datetime.now(UTC).isoformat(timespec="seconds")
-    status["sites"] = sorted(settings.sites)
-    entry = status.setdefault(action, {}).setdefault(result.site, {})
-    entry["last_run"] = now
-    entry["last_result"] = "ok" if result.ok else "failed"
-    entry["detail"] = result.detail
-    if result.ok:
-        entry["last_success"] = now
-    _write_status(path, status)
+    with _STATUS_LOCK:
+        status = read_status(settings.data_dir)
+        now = datetime.now(UTC).isoformat(timespec="seconds")
+        status["sites"] = sorted(settings.sites)
+        entry = status.setdefault(action, {}).setdefault(result.site, {})
+        entry["last_run"] = now
+        entry["last_result"] = "ok" if result.ok else "failed"
+        entry["detail"] = result.detail
+        if result.ok:
+            entry["last_success"] = now
+        _write_status(settings.status_path, status)
 
 
 def _initialised(settings: Settings) -> dict:
@@ -98,9 +126,10 @@ def _initialised(settings: Settings) -> dict:
 
 
 def _remember_initialised(settings: Settings, site: str, repository: str) -> None:
-    status = read_status(settings.data_dir)
-    status.setdefault("initialised", {})[site] = repository
-    _write_status(settings.status_path, status)
+    with _STATUS_LOCK:
+        status = read_status(settings.data_dir)
+        status.setdefault("initialised", {})[site] = repository
+        _write_status(settings.status_path, status)
 
 
 def _write_status(path: Path, status: dict) -> None:
@@ -140,49 +169,86 @@ def status_lines(settings: Settings, now: datetime | None = None) -> tuple[bool,
 
 
 def create(settings: Settings) -> Report:
-    """Snapshot once, then archive, prune and compact at each site independently."""
+    """Snapshot once while both sites prune (and, weekly, compact); then each site archives
+    that one snapshot. The sites run side by side and independently."""
     write_borgmatic_config(settings)
-    started = time.monotonic()
-    try:
-        manifest = snap.make_snapshot(settings)
-    except (BackupError, OSError) as exc:
-        report = Report([SiteResult(s, False, f"snapshot failed: {exc}") for s in settings.sites])
-        for result in report.results:
-            record_status(settings, "create", result)
-        return report
-    snapshot_seconds = time.monotonic() - started
-
     initialised = _initialised(settings)
+    now = datetime.now(UTC)
+    compacting = {site for site in settings.sites if _compact_due(settings, site, now)}
+    ready = settings.work_dir / "snapshot-ready"
+    snapshot: dict = {}
+
+    def take_snapshot(verdict):
+        started = time.monotonic()
+        try:
+            snapshot["manifest"] = snap.make_snapshot(settings)
+        except Exception as exc:  # a database error too: both sites fail and say why
+            snapshot["error"] = exc
+        finally:  # whatever happened: the sites' runs wait for this
+            snapshot["seconds"] = time.monotonic() - started
+            verdict.write("ok\n" if "manifest" in snapshot else "failed\n")
+            verdict.flush()
+            fcntl.flock(verdict, fcntl.LOCK_UN)
 
     def work(site, repository):
         started = time.monotonic()
         # One borgmatic run per site (each run costs a start of borgmatic and of borg
         # --version), in borgmatic's own order: rcreate, prune, compact (space is freed
-        # before the new archive needs it), create. A repository is created only until its
-        # site's first successful backup: after that a missing repository (a backup disk
-        # that is not mounted, a remote path gone) fails the site loudly instead of
-        # quietly getting a new, empty repository with a key nobody exported. This also
-        # saves rcreate's own start of borg on every daily run.
+        # before the new archive needs it), create, whose before_backup hook waits for the
+        # snapshot. A repository is created only until its site's first successful backup:
+        # after that a missing repository (a backup disk that is not mounted, a remote path
+        # gone) fails the site loudly instead of quietly getting a new, empty repository
+        # with a key nobody exported. borg compact only gives back the space of archives
+        # pruned before, so it runs once a week, not every day (decisions, D24).
         init = () if initialised.get(site) == repository else RCREATE
         if not init and repository.startswith("/") and not Path(repository).exists():
             raise BackupError(
                 "the repository is missing (a backup disk not mounted?); it is not made anew "
                 "here: it held this site's archives and its key"
             )
-        result = borgmatic(settings, repository, *init, "prune", "compact", "create", "--json")
+        compact = ("compact",) if site in compacting else ()
+        try:
+            result = borgmatic(
+                settings,
+                repository,
+                *init,
+                "prune",
+                *compact,
+                "create",
+                "--json",
+                env={READY_VARIABLE: str(ready)},
+            )
+        except BackupError:
+            if "error" in snapshot:  # the hook refused to archive it: say why
+                raise BackupError(f"snapshot failed: {snapshot['error']}") from None
+            raise
         if init:
             _remember_initialised(settings, site, repository)
-        archive = _created_archive_name(result.stdout)
+        if compact:
+            record_status(settings, "compact", SiteResult(site, True, "compacted before create"))
+        manifest = snapshot["manifest"]
         rows = sum(manifest["row_counts"].values())
         return (
-            f"archive {archive} ({rows} rows, {len(manifest['files'])} files) "
-            f"snapshot={snapshot_seconds:.1f}s archive+prune={time.monotonic() - started:.1f}s"
+            f"archive {_created_archive_name(result.stdout)} ({rows} rows, "
+            f"{len(manifest['files'])} files) snapshot={snapshot['seconds']:.1f}s "
+            f"site={time.monotonic() - started:.1f}s" + (" compacted" if compact else "")
         )
 
     try:
-        return _each_site(settings, "create", work)
+        with ready.open("w") as verdict:
+            fcntl.flock(verdict, fcntl.LOCK_EX)  # before any site starts: they wait for it
+            return _each_site(settings, "create", work, meanwhile=lambda: take_snapshot(verdict))
     finally:
         shutil.rmtree(settings.work_dir / "snapshot", ignore_errors=True)
+        ready.unlink(missing_ok=True)
+
+
+def _compact_due(settings: Settings, site: str, now: datetime) -> bool:
+    """Whether SITE's weekly compaction is due (none recorded, or the last one a week ago;
+    the margin keeps the daily timer's randomised delay from pushing it to every 8th day)."""
+    entry = read_status(settings.data_dir).get("compact", {}).get(site, {})
+    last = _moment(entry.get("last_success"))
+    return last is None or now - last >= COMPACT_EVERY - COMPACT_MARGIN
 
 
 def _created_archive_name(stdout: str) -> str:

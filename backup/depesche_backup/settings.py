@@ -53,7 +53,19 @@ consistency:
         - name: repository
         - name: archives
     prefix: "{prefix}"
+hooks:
+    # `depesche-backup create` starts each site's run beside the snapshot it is taking, so
+    # that borgmatic's and borg's start and the prune overlap with it. The archive waits
+    # here for the snapshot: the tool holds a lock on the file {ready_variable} names
+    # while it takes it and then writes its verdict there ("ok" or "failed"); a tool that
+    # dies lets go of the lock with nothing written. A run by hand (no variable) does not wait.
+    before_backup:
+        - '{wait_for_snapshot}'
 """
+
+# The file with the snapshot's verdict, locked (flock) by the tool until it is written.
+READY_VARIABLE = "DEPESCHE_BACKUP_SNAPSHOT_READY"
+WAIT_FOR_SNAPSHOT = f'f="${READY_VARIABLE}"; [ -z "$f" ] || [ "$(flock -s "$f" cat "$f")" = ok ]'
 
 
 class BackupError(Exception):
@@ -145,6 +157,8 @@ def write_borgmatic_config(settings: Settings) -> Path:
         keep_daily=KEEP_DAILY,
         keep_monthly=KEEP_MONTHLY,
         prefix=ARCHIVE_PREFIX,
+        ready_variable=READY_VARIABLE,
+        wait_for_snapshot=WAIT_FOR_SNAPSHOT,
     )
     settings.borgmatic_config.write_text(text)
     return settings.borgmatic_config
@@ -159,10 +173,15 @@ def borg_env(settings: Settings) -> dict:
 
 
 def borgmatic(
-    settings: Settings, repository: str, *args: str, check=True, config: Path | None = None
+    settings: Settings,
+    repository: str,
+    *args: str,
+    check=True,
+    config: Path | None = None,
+    env: dict | None = None,
 ) -> subprocess.CompletedProcess:
     """Run one borgmatic action against ONE repository (the site), so that each site
-    succeeds or fails on its own."""
+    succeeds or fails on its own. ENV: more environment variables (for the hooks)."""
     command = [
         "borgmatic",
         "-c",
@@ -171,7 +190,8 @@ def borgmatic(
         f"location.repositories={json.dumps([repository])}",
         *args,
     ]
-    result = subprocess.run(command, capture_output=True, text=True, env=borg_env(settings))  # noqa: S603
+    environment = {**borg_env(settings), **(env or {})}
+    result = subprocess.run(command, capture_output=True, text=True, env=environment)  # noqa: S603
     if check and result.returncode != 0:
         raise BackupError(_last_lines(result))
     return result
