@@ -8,6 +8,7 @@ from peewee import (
     TextField,
 )
 
+from app.clients.models import Client
 from app.clients.scoping import ClientScoped
 from app.clock import utcnow
 from app.models import BaseModel
@@ -38,10 +39,13 @@ class Person(ClientScoped):
     """A journalist or other contact. `search_text` is the canonical text the full-text
     index is built from (app.contacts.search), kept in step by the services."""
 
+    # the client's own index would be the leading column of (client, erased_at) below,
+    # which serves every query by client (migration 0025)
+    client = ForeignKeyField(Client, backref="+", on_delete="RESTRICT", index=False)
     gender = CharField(max_length=8, default="")  # a key of SALUTATIONS
     title = CharField(max_length=60, default="")  # Dr., Prof. Dr., Mag., …
     first_name = CharField(max_length=100, default="")
-    last_name = CharField(max_length=100, index=True)
+    last_name = CharField(max_length=100)  # indexed by (last_name, first_name, id)
     position = CharField(max_length=120, default="")
     department = CharField(max_length=120, default="")
     language = CharField(max_length=8, default="de")
@@ -98,7 +102,8 @@ class PersonPhone(BaseModel):
 class PersonOutlet(BaseModel):
     """A person works for an outlet (a freelancer for several)."""
 
-    person = ForeignKeyField(Person, backref="outlet_links", on_delete="CASCADE")
+    # index=False: the unique (person, outlet) pair leads with the person (migration 0025)
+    person = ForeignKeyField(Person, backref="outlet_links", on_delete="CASCADE", index=False)
     outlet = ForeignKeyField(Outlet, backref="person_links", on_delete="CASCADE")
     position = CharField(max_length=120, default="")
     department = CharField(max_length=120, default="")
@@ -108,7 +113,8 @@ class PersonOutlet(BaseModel):
 
 
 class PersonTopic(BaseModel):
-    person = ForeignKeyField(Person, backref="topic_links", on_delete="CASCADE")
+    # index=False: the unique (person, topic) pair leads with the person (migration 0025)
+    person = ForeignKeyField(Person, backref="topic_links", on_delete="CASCADE", index=False)
     topic = ForeignKeyField(Topic, backref="person_links", on_delete="CASCADE")
 
     class Meta:

@@ -38,11 +38,17 @@ def _strip(word: str) -> str:
     ).replace("ß", "ss")
 
 
-@functools.lru_cache(maxsize=65536)
 def _forms(word: str) -> tuple[str, ...]:
     word = word.lower()
     if word.isascii():  # nothing to transliterate or strip (most words; imports call this a lot)
         return (word,)
+    return _accented_forms(word)
+
+
+# Only words with umlauts or accents are kept: an ASCII word costs no more than the cache's
+# own look-up, and an import's unique words (names, addresses) filled 65,536 entries, 16 MB.
+@functools.lru_cache(maxsize=65536)
+def _accented_forms(word: str) -> tuple[str, ...]:
     transliterated, stripped = _strip(word.translate(_TRANSLIT)), _strip(word)
     return (transliterated,) if stripped == transliterated else (transliterated, stripped)
 

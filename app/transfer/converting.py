@@ -2,7 +2,7 @@
 while the importer waits for the database with one batch (PostgreSQL's server, SQLite's
 library: both release the interpreter lock), the next batch is read from the file and its
 rows checked and prepared. The database is never touched here: every write stays in the
-importer's thread and its per-batch transactions."""
+writer's thread (writing.py) and its per-batch transactions."""
 
 from __future__ import annotations
 

@@ -61,7 +61,8 @@ class ImportJob(ClientScoped):
 class ImportIssue(BaseModel):
     """A row of an import that was rejected (with the reason) or skipped (a duplicate)."""
 
-    job = ForeignKeyField(ImportJob, backref="issues", on_delete="CASCADE")
+    # index=False: (job, row) below leads with the job (migration 0025)
+    job = ForeignKeyField(ImportJob, backref="issues", on_delete="CASCADE", index=False)
     row = IntegerField()  # the row number as the spreadsheet shows it
     kind = CharField(max_length=8)  # rejected, skipped
     reason = TextField()

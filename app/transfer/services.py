@@ -1,9 +1,10 @@
 """Imports of persons (SPEC L3): a checked upload becomes an `ImportJob`; the user picks the
 sheet, maps the columns, sees a checked preview and chooses what happens with duplicates;
 `run_import` (the huey task, or `depesche import`) then reads the file in batches of
-`BATCH_SIZE` rows, each batch one transaction with bulk inserts, its search text, its
-list members, its rejected and skipped rows, the job's counters and one audit entry — so a
-failure leaves the finished batches and a report that says exactly what they hold."""
+`BATCH_SIZE` rows and plans each while a thread writes the one before: each batch one
+transaction with bulk inserts, its search text, its list members, its rejected and skipped
+rows, the job's counters and one audit entry — so a failure leaves the finished batches
+and a report that says exactly what they hold."""
 
 from __future__ import annotations
 
@@ -32,12 +33,12 @@ from app.contacts.models import (
     PersonPhone,
     PersonTopic,
 )
-from app.contacts.search import name_key
+from app.contacts.search import is_postgres, name_key
 from app.contacts.services import EDITABLE_FIELDS, search_text
 from app.extensions import db
 from app.lists.models import DistributionList
 from app.outlets.models import Outlet
-from app.transfer import converting, reading
+from app.transfer import converting, reading, writing
 from app.transfer import mapping as maps
 from app.transfer.models import ON_DUPLICATE, ImportIssue, ImportJob
 from app.transfer.reading import ImportFileError
@@ -74,6 +75,10 @@ _PLAIN_FIELDS = (CharField, TextField, IntegerField, BooleanField, ForeignKeyFie
 
 def _same(value):
     return value
+
+
+def _nothing() -> None:
+    pass
 
 
 _COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
@@ -129,28 +134,42 @@ def _copy_lines(fields, rows) -> str:
     return "\n".join(lines)
 
 
-def _copy(model, fields, rows, returning=()) -> list[tuple]:
-    """PostgreSQL: the rows through COPY, several times faster than INSERT statements (no
-    statement to parse per 200 rows). New primary keys are taken from the table's sequence
-    first when `returning` asks for them (COPY returns nothing)."""
+def _sequence_values(model, count: int) -> list[int]:
+    """`count` new primary keys of `model` from its sequence (PostgreSQL; a sequence is not
+    transactional, so any connection may take them)."""
+    pk = model._meta.primary_key
+    cursor = db.execute_sql(
+        "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
+        (model._meta.table_name, pk.column_name, count),
+    )
+    return [row[0] for row in cursor.fetchall()]
+
+
+def _copy_text(model, fields, rows) -> tuple:
+    """(COPY statement, its data) of `rows` into `model`'s `fields` (PostgreSQL)."""
     from psycopg2 import sql
 
-    fields = list(fields)
-    if returning:
-        pk = model._meta.primary_key
-        cursor = db.execute_sql(
-            "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
-            (model._meta.table_name, pk.column_name, len(rows)),
-        )
-        ids = [row[0] for row in cursor.fetchall()]
-        fields = [pk, *fields]
-        rows = [(new_id, *row) for new_id, row in zip(ids, rows, strict=True)]
-    buffer = io.StringIO(_copy_lines(fields, rows))
     statement = sql.SQL("COPY {} ({}) FROM STDIN").format(
         sql.Identifier(model._meta.table_name),
         sql.SQL(", ").join(sql.Identifier(field.column_name) for field in fields),
     )
-    db.cursor().copy_expert(statement, buffer)
+    return statement, _copy_lines(list(fields), rows)
+
+
+def _send_copy(statement, text: str) -> None:
+    db.cursor().copy_expert(statement, io.StringIO(text))
+
+
+def _copy(model, fields, rows, returning=()) -> list[tuple]:
+    """PostgreSQL: the rows through COPY, several times faster than INSERT statements (no
+    statement to parse per 200 rows). New primary keys are taken from the table's sequence
+    first when `returning` asks for them (COPY returns nothing)."""
+    fields = list(fields)
+    if returning:
+        ids = _sequence_values(model, len(rows))
+        fields = [model._meta.primary_key, *fields]
+        rows = [(new_id, *row) for new_id, row in zip(ids, rows, strict=True)]
+    _send_copy(*_copy_text(model, fields, rows))
     # by identity: a peewee field's == builds an expression
     positions = [next(i for i, f in enumerate(fields) if f is field) for field in returning]
     return [tuple(row[i] for i in positions) for row in rows] if returning else []
@@ -161,8 +180,6 @@ def bulk_insert(model, fields, rows, returning=()) -> list[tuple]:
     peewee builds each statement once per shape (database, columns, number of rows) and the
     rows' parameters are converted by the fields themselves: building a 200-row statement
     node by node costs more than running it. Returns the `returning` columns' rows."""
-    from app.contacts.search import is_postgres
-
     if is_postgres() and rows:
         return _copy(model, fields, rows, returning)
     result = []
@@ -361,6 +378,18 @@ def save_mapping(user, job_id, wanted: dict, on_duplicate: str, list_id=None) ->
     return job
 
 
+# PostgreSQL: one probe of the address index per address. Given `address IN (500 texts)`
+# it read the whole table instead (a seq scan is costed below 500 index probes until
+# person_email has ~200,000 rows: 18 ms against 0.8 ms at 100,000, the server's busiest
+# statement of an import); OFFSET 0 keeps the lateral subquery from becoming a join the
+# planner could turn into the same scan.
+_ADDRESS_PROBES = (
+    "SELECT wanted.address, found.person_id FROM unnest(%s::text[]) AS wanted(address) "
+    "CROSS JOIN LATERAL (SELECT person_id FROM person_email "
+    "WHERE person_email.address = wanted.address OFFSET 0) AS found"
+)
+
+
 def _existing(user, client_id: int, addresses) -> dict[str, int]:
     """{address: person id} of the client's persons (visible to the user) with one of the
     addresses as any of their e-mail addresses; the lowest id wins."""
@@ -370,11 +399,14 @@ def _existing(user, client_id: int, addresses) -> dict[str, int]:
         chunk = addresses[start : start + 500]
         # the address index first (any client), then the scoping base on those few ids:
         # one plan that stays cheap however many persons the client has
-        pairs = list(
-            PersonEmail.select(PersonEmail.address, PersonEmail.person)
-            .where(PersonEmail.address.in_(chunk))
-            .tuples()
-        )
+        if is_postgres():
+            pairs = db.execute_sql(_ADDRESS_PROBES, (chunk,)).fetchall()
+        else:
+            pairs = list(
+                PersonEmail.select(PersonEmail.address, PersonEmail.person)
+                .where(PersonEmail.address.in_(chunk))
+                .tuples()
+            )
         if not pairs:
             continue
         ids = {person_id for _address, person_id in pairs}
@@ -451,7 +483,8 @@ def actor_of(user):
 
 
 class Importer:
-    """Runs one job batch by batch; see the module docstring."""
+    """Runs one job batch by batch (see the module docstring): `plan` in the importer's
+    thread, `write` in the writer's (writing.BatchWriter), one batch behind."""
 
     def __init__(self, job: ImportJob, user):
         self.job, self.user = job, user
@@ -462,6 +495,7 @@ class Importer:
         self.outlets: dict[str, tuple[int, str]] = {}  # lower name: (id, name)
         self.topics: dict[str, tuple[int, str]] = {}
         self.target = None
+        self.settle = _nothing  # run_import: wait for the writer
         if job.target_list_id:
             self.target = (
                 importable_lists(user, job).where(DistributionList.id == job.target_list_id).first()
@@ -471,9 +505,12 @@ class Importer:
 
     # one batch ----------------------------------------------------------------------------
 
-    def batch(self, numbered_rows, converted=None) -> dict:
-        """One batch of (row number, cells); `converted` (converting.Converted) holds its
-        rows converted already."""
+    def plan(self, numbered_rows, converted=None) -> Plan:
+        """What one batch of (row number, cells) will do: its rows checked against the file
+        so far and the database, its new persons made ready for writing as far as they can
+        be (`Plan.ready`). Runs in the importer's thread while the writer writes the batch
+        before; `self.settle()` waits for the writer when a person id written there is
+        needed here."""
         if converted is None:
             converted = [
                 maps.convert(number, cells, self.mapping) for number, cells in numbered_rows
@@ -508,6 +545,9 @@ class Importer:
                     if key in pending:
                         _merge(pending[key], row)
                     else:
+                        if person_id is None:  # created by a batch still being written
+                            self.settle()
+                            person_id = self.seen[key][1]
                         updates.setdefault(person_id, []).append(row)
                     continue
             elif key and key in existing:
@@ -528,11 +568,19 @@ class Importer:
             creates.append(row)
             if key and key not in pending and key not in self.seen:
                 pending[key] = row
+        for row in creates:  # the writer puts in the person's id
+            if row.key and row.key not in self.seen:
+                self.seen[row.key] = (row.number, None)
+        return Plan(numbered_rows, creates, updates, issues, self._ready(creates))
+
+    def write(self, plan: Plan) -> dict:
+        """Write one planned batch in one transaction; its counts."""
+        creates, updates, issues = plan.creates, plan.updates, plan.issues
         merged_rows = sum(len(r.merged) for r in creates)
         with db.atomic():
-            created = self._create(creates)
+            created = self._create(creates, plan.ready)
             for row in creates:
-                if row.key and row.key not in self.seen:
+                if self.seen.get(row.key) == (row.number, None):
                     self.seen[row.key] = (row.number, created[row.number])
             updated_ids = self._update(updates)
             member_ids = list(created.values()) + updated_ids
@@ -564,7 +612,7 @@ class Importer:
                 updated=ImportJob.updated + counts["updated"],
                 skipped=ImportJob.skipped + counts["skipped"],
                 rejected=ImportJob.rejected + counts["rejected"],
-                processed=ImportJob.processed + len(numbered_rows),
+                processed=ImportJob.processed + len(plan.numbered_rows),
             ).where(ImportJob.id == self.job.id).execute()
         return counts
 
@@ -605,11 +653,37 @@ class Importer:
             self.topics[key] = (topic.id, topic.name)
         return self.topics[key]
 
-    def _create(self, creates) -> dict[int, int]:
-        """Insert the new persons with their addresses, numbers, outlet and topics in bulk;
-        {row number: person id}."""
+    def _ready(self, creates) -> Ready | None:
+        """The batch's new persons made ready for writing, in the importer's thread: their
+        rows, links and (PostgreSQL) the COPY texts with ids from the sequence. None when an
+        outlet or topic of theirs is not known yet: the writer finds or creates it in the
+        batch's transaction and makes the rows itself."""
         if not creates:
-            return {}
+            return None
+        outlets, topics = self.outlets, self.topics
+        for row in creates:
+            if (row.outlet and row.outlet.lower() not in outlets) or any(
+                name.lower() not in topics for name in row.topics
+            ):
+                return None
+        ready = self._records(creates)
+        if is_postgres():
+            ready.ids = _sequence_values(Person, len(creates))
+            numbers = [row.number for row in creates]
+            ids = dict(zip(numbers, ready.ids, strict=True))
+            persons = [(i, *record) for i, record in zip(ready.ids, ready.records, strict=True)]
+            ready.copies = [
+                _copy_text(Person, (Person.id, *PERSON_COLUMNS), persons),
+                *(
+                    _copy_text(model, fields, rows)
+                    for model, fields, rows in _link_rows(ready.links, ids)
+                    if rows
+                ),
+            ]
+        return ready
+
+    def _records(self, creates) -> Ready:
+        """The person rows (PERSON_COLUMNS) and their links of the rows to create."""
         now = utcnow()
         records, links = [], {}
         for row in creates:
@@ -644,40 +718,25 @@ class Importer:
                     now,
                 )
             )
-        returned = bulk_insert(Person, PERSON_COLUMNS, records, (Person.id, Person.origin_row))
+        return Ready(records, links)
+
+    def _create(self, creates, ready: Ready | None = None) -> dict[int, int]:
+        """Insert the new persons with their addresses, numbers, outlet and topics in bulk,
+        as `ready` made them ahead (else here); {row number: person id}."""
+        if not creates:
+            return {}
+        if ready is None:
+            ready = self._records(creates)
+        if ready.copies is not None:  # PostgreSQL, ids and texts made ahead
+            for statement, text in ready.copies:
+                _send_copy(statement, text)
+            return dict(zip((row.number for row in creates), ready.ids, strict=True))
+        returned = bulk_insert(
+            Person, PERSON_COLUMNS, ready.records, (Person.id, Person.origin_row)
+        )
         ids = {origin_row: person_id for person_id, origin_row in returned}
-        emails, phones, outlet_links, topic_links = [], [], [], []
-        for number, (addresses, phone, outlet, topics, values) in links.items():
-            person_id = ids[number]
-            for position, address in enumerate(addresses):
-                emails.append((person_id, address, position == 0))
-            if phone:
-                phones.append((person_id, phone, "office", True))
-            if outlet:
-                outlet_links.append(
-                    (person_id, outlet[0], values["position"], values["department"])
-                )
-            for topic in dict.fromkeys(t[0] for t in topics):
-                topic_links.append((person_id, topic))
-        bulk_insert(
-            PersonEmail, (PersonEmail.person, PersonEmail.address, PersonEmail.is_primary), emails
-        )
-        bulk_insert(
-            PersonPhone,
-            (PersonPhone.person, PersonPhone.number, PersonPhone.kind, PersonPhone.is_primary),
-            phones,
-        )
-        bulk_insert(
-            PersonOutlet,
-            (
-                PersonOutlet.person,
-                PersonOutlet.outlet,
-                PersonOutlet.position,
-                PersonOutlet.department,
-            ),
-            outlet_links,
-        )
-        bulk_insert(PersonTopic, (PersonTopic.person, PersonTopic.topic), topic_links)
+        for model, fields, rows in _link_rows(ready.links, ids):
+            bulk_insert(model, fields, rows)
         return ids
 
     def _update(self, updates: dict[int, list]) -> list[int]:
@@ -731,12 +790,65 @@ def _merge(into: maps.Row, row: maps.Row) -> None:
     into.merged.append(row.number)
 
 
+@dataclass
+class Ready:
+    """New persons made ready for writing (Importer._ready): their rows (PERSON_COLUMNS),
+    {row number: (addresses, phone, outlet, topics, values)}, and on PostgreSQL their ids
+    and the COPY statements with their texts."""
+
+    records: list[tuple]
+    links: dict[int, tuple]
+    ids: list[int] | None = None
+    copies: list[tuple] | None = None
+
+
+@dataclass
+class Plan:
+    """One batch as the importer planned it for the writer."""
+
+    numbered_rows: list[tuple[int, list[str]]]
+    creates: list[maps.Row]
+    updates: dict[int, list[maps.Row]]
+    issues: list[tuple]
+    ready: Ready | None = None
+
+
+EMAIL_COLUMNS = (PersonEmail.person, PersonEmail.address, PersonEmail.is_primary)
+PHONE_COLUMNS = (PersonPhone.person, PersonPhone.number, PersonPhone.kind, PersonPhone.is_primary)
+OUTLET_COLUMNS = (
+    PersonOutlet.person,
+    PersonOutlet.outlet,
+    PersonOutlet.position,
+    PersonOutlet.department,
+)
+TOPIC_COLUMNS = (PersonTopic.person, PersonTopic.topic)
+
+
+def _link_rows(links: dict[int, tuple], ids: dict[int, int]) -> list[tuple]:
+    """(model, columns, rows) of the new persons' addresses, numbers, outlets and topics."""
+    emails, phones, outlet_links, topic_links = [], [], [], []
+    for number, (addresses, phone, outlet, topics, values) in links.items():
+        person_id = ids[number]
+        for position, address in enumerate(addresses):
+            emails.append((person_id, address, position == 0))
+        if phone:
+            phones.append((person_id, phone, "office", True))
+        if outlet:
+            outlet_links.append((person_id, outlet[0], values["position"], values["department"]))
+        for topic in dict.fromkeys(t[0] for t in topics):
+            topic_links.append((person_id, topic))
+    return [
+        (PersonEmail, EMAIL_COLUMNS, emails),
+        (PersonPhone, PHONE_COLUMNS, phones),
+        (PersonOutlet, OUTLET_COLUMNS, outlet_links),
+        (PersonTopic, TOPIC_COLUMNS, topic_links),
+    ]
+
+
 def _analyze() -> None:
     """PostgreSQL plans the duplicate lookup from table statistics, which a bulk import
     into an empty table makes wrong at once (it then scans every person of the client for
     each batch); refresh them early, while that is cheap."""
-    from app.contacts.search import is_postgres
-
     if is_postgres():
         db.execute_sql("ANALYZE person, person_email")
 
@@ -760,6 +872,53 @@ def _data_rows(job):
     for number, cells in enumerate(source, start=1):
         if number > job.header_row:
             yield number, cells
+
+
+def _stopped(job, batch, exc) -> ImportFileError:
+    log.error("import %s failed in rows %s-%s", job.id, batch[0][0], batch[-1][0], exc_info=exc)
+    return ImportFileError(
+        _(
+            "The import stopped in rows %(first)d to %(last)d, which were not "
+            "imported (%(reason)s). The rows before them are imported.",
+            first=batch[0][0],
+            last=batch[-1][0],
+            reason=type(exc).__name__,
+        )
+    )
+
+
+def _run_batches(job, importer, batches, writer) -> None:
+    """Plan each converted batch here and hand it to the writer. Whatever stops the import,
+    the batches handed on before are written (or fail) first, so that the first failure in
+    file order is the one reported, and the report holds exactly the committed batches."""
+    try:
+        for converted in batches:
+            batch = converted.numbered_rows
+            try:
+                if converted.error is not None:
+                    raise converted.error
+                plan = importer.plan(batch, converted.rows)
+            except writing.WriteFailed:
+                raise
+            except Exception as exc:
+                writer.drain()
+                if isinstance(exc, ImportFileError):
+                    raise
+                raise _stopped(job, batch, exc) from None
+            writer.put(plan)
+        writer.drain()
+    except writing.WriteFailed as failed:
+        if isinstance(failed.error, ImportFileError):
+            raise failed.error from None
+        raise _stopped(job, failed.item.numbered_rows, failed.error) from None
+    except ImportFileError:
+        raise
+    except Exception:  # the reader failed: the batches before it are written first
+        try:
+            writer.drain()
+        except writing.WriteFailed as failed:
+            raise _stopped(job, failed.item.numbered_rows, failed.error) from None
+        raise
 
 
 def run_import(job_id: int, progress=None) -> ImportJob:
@@ -787,31 +946,18 @@ def run_import(job_id: int, progress=None) -> ImportJob:
             batches = converting.converted_batches(
                 _data_rows(job), BATCH_SIZE, importer.mapping, locale, _prepare
             )
-            with closing(batches):  # a failed batch stops the converting thread at once
-                for done, converted in enumerate(batches, start=1):
-                    batch = converted.numbered_rows
-                    first = batch[0][0]
-                    try:
-                        if converted.error is not None:
-                            raise converted.error
-                        importer.batch(batch, converted.rows)
-                    except ImportFileError:
-                        raise
-                    except Exception as exc:
-                        log.exception("import %s failed in rows %s-%s", job.id, first, batch[-1][0])
-                        raise ImportFileError(
-                            _(
-                                "The import stopped in rows %(first)d to %(last)d, which were not "
-                                "imported (%(reason)s). The rows before them are imported.",
-                                first=first,
-                                last=batch[-1][0],
-                                reason=type(exc).__name__,
-                            )
-                        ) from None
-                    if done in (1, 5):  # cheap while the table is small; autovacuum goes on
-                        _analyze()
-                    if progress:
-                        progress(len(batch))
+            written = itertools.count(1)
+
+            def after(plan):  # in the writer's thread, after the batch's commit
+                if next(written) in (1, 5):  # cheap while the table is small
+                    _analyze()
+                if progress:
+                    progress(len(plan.numbered_rows))
+
+            # a failed batch stops the converting thread at once
+            with closing(batches), writing.BatchWriter(importer.write, locale, after) as writer:
+                importer.settle = writer.drain
+                _run_batches(job, importer, batches, writer)
         except ImportFileError as exc:
             error = str(exc)
         except Exception as exc:  # the reader itself failed (a damaged file)

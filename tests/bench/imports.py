@@ -33,6 +33,31 @@ def _cpu() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
+def _process_cpu(pid: int) -> float:
+    """User + system CPU seconds of a process on this machine (a PostgreSQL backend)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+_BACKENDS = (
+    "SELECT pid FROM pg_stat_activity "
+    "WHERE datname = current_database() AND backend_type = 'client backend'"
+)
+
+
+def _server_cpu(db) -> float | None:
+    """The CPU of the database's client backends (the import's own and its writer's); None
+    for SQLite or a server on another machine."""
+    from peewee import PostgresqlDatabase
+
+    if not isinstance(db.obj, PostgresqlDatabase):
+        return None
+    try:
+        return sum(_process_cpu(pid) for (pid,) in db.execute_sql(_BACKENDS).fetchall())
+    except OSError:
+        return None
+
+
 def child_read(path: str) -> dict:
     from app.transfer import reading
 
@@ -67,9 +92,12 @@ def child_import(path: str, database_url: str, data_dir: str) -> dict:
         with open(path, "rb") as handle:
             job = services.create_job(user, client.id, handle, Path(path).name)
         ImportJob.update(state="queued").where(ImportJob.id == job.id).execute()
+        server = _server_cpu(db)
         start, cpu = time.perf_counter(), _cpu()
         run_import_task(job.id)  # immediate mode: the task's own code path
         seconds, cpu = time.perf_counter() - start, _cpu() - cpu
+        if server is not None:
+            server = _server_cpu(db) - server
         job = ImportJob.get_by_id(job.id)
         persons = Person.select().count()
         db.close()
@@ -80,6 +108,7 @@ def child_import(path: str, database_url: str, data_dir: str) -> dict:
         "persons": persons,
         "seconds": seconds,
         "cpu": cpu,
+        "server_cpu": server,
         "peak_mb": _peak_mb(),
     }
 
@@ -129,6 +158,7 @@ def main(rows: int = ROWS) -> None:
         read = _run_child("read", str(path))
         print(
             f"{'measure':<36}{'seconds':>8}{'CPU s':>7}{'rows/s':>9}{'peak RSS':>10}{'× read':>8}"
+            f"{'server CPU s':>14}"
         )
         print(
             f"{'bare read (python-calamine)':<36}{read['seconds']:>8.2f}{read['cpu']:>7.2f}"
@@ -149,6 +179,7 @@ def main(rows: int = ROWS) -> None:
                     f"{'import through the task, ' + label:<36}{result['seconds']:>8.2f}"
                     f"{result['cpu']:>7.2f}{rate:>9,.0f}{result['peak_mb']:>8.0f}MB"
                     f"{result['seconds'] / read['seconds']:>8.1f}"
+                    + (f"{result['server_cpu']:>14.2f}" if result["server_cpu"] is not None else "")
                 )
         finally:
             if admin is not None:

@@ -262,9 +262,9 @@ def test_a_failure_midway_keeps_the_finished_batches_and_says_where(
     original = services.Importer._create
     calls = []
 
-    def failing(self, creates):
+    def failing(self, creates, *ready):
         calls.append(len(creates))
-        result = original(self, creates)  # the batch's persons are written, then …
+        result = original(self, creates, *ready)  # the batch's persons are written, then …
         if len(calls) == 2:
             raise RuntimeError("disk full")
         return result
