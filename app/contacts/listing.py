@@ -203,16 +203,17 @@ _field_texts: dict[tuple, str] = {}
 class _Fields:
     """The fields of one date or time for a babel pattern's `format % fields`."""
 
-    __slots__ = ("value", "locale", "reference")
+    __slots__ = ("value", "locale", "reference", "code")
 
-    def __init__(self, value, locale, reference=None):
-        self.value, self.locale, self.reference = value, locale, reference
+    def __init__(self, value, locale, code: str, reference=None):
+        # `code` (str(locale)) keys the texts: comparing Locale objects is slow
+        self.value, self.locale, self.code, self.reference = value, locale, code, reference
 
     def __getitem__(self, name: str) -> str:
         part = _ONE_PART.get(name[0])
         if part is None:  # e.g. a time zone's name: formatted for each value
             return dates.DateTimeFormat(self.value, self.locale, self.reference)[name]
-        key = (self.locale, name, part(self.value))
+        key = (self.code, name, part(self.value))
         text = _field_texts.get(key)
         if text is None:
             text = dates.DateTimeFormat(self.value, self.locale, self.reference)[name]
@@ -226,6 +227,7 @@ def datetime_formatter(format: str = "medium"):
     the text of each field once per part (_Fields). The same text as format_datetime (a
     test compares them); values are datetimes in UTC (naive, as stored)."""
     locale, zone = get_locale(), get_timezone()
+    code = str(locale)
     frame = dates.get_datetime_format(format, locale=locale).replace("'", "")
     time_format = dates.get_time_format(format, locale=locale).format
     date_format = dates.get_date_format(format, locale=locale).format
@@ -233,9 +235,9 @@ def datetime_formatter(format: str = "medium"):
     def formatted(value: datetime.datetime) -> str:
         local = value.replace(tzinfo=datetime.UTC).astimezone(zone)
         day = local.date()
-        return frame.replace("{0}", time_format % _Fields(local.timetz(), locale, day)).replace(
-            "{1}", date_format % _Fields(day, locale)
-        )
+        return frame.replace(
+            "{0}", time_format % _Fields(local.timetz(), locale, code, day)
+        ).replace("{1}", date_format % _Fields(day, locale, code))
 
     return formatted
 
