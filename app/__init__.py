@@ -180,12 +180,14 @@ def _init_templates(app: Flask) -> None:
 
     from app import htmx
     from app.auth.lockout import is_locked
+    from app.i18n import install_template_gettext
     from app.nav import nav_items
     from app.status.models import NOTICE_LEVELS
     from app.status.notices import current as current_notices
     from app.users.models import ROLE_LABELS
 
     app.jinja_env.policies["ext.i18n.trimmed"] = True
+    install_template_gettext(app)
     app.jinja_env.globals.update(
         nav_items=nav_items,
         is_partial=htmx.is_partial,
