@@ -125,24 +125,39 @@ def matching(query, text: str):
     return full_text_match(query, text, Person.search_text, FTS_TABLE)
 
 
+def search_expression(text: str) -> str | None:
+    """The engine's own search for `text` (a tsquery's text on PostgreSQL, an FTS5 MATCH
+    expression on SQLite), every word as a prefix; None for a search without words."""
+    words = query_words(text)
+    if not words:
+        return None
+    if is_postgres():
+        return " & ".join(f"{w}:*" for w in words)
+    return " ".join(f'"{w}"*' for w in words)
+
+
 def full_text_match(query, text: str, field, fts_table: str):
     """Narrow a SELECT of `field`'s model to the rows whose canonical search text (`field`)
     matches `text`, best first: on PostgreSQL through the GIN index on the stored
     `to_tsvector('simple', field)` (the column `search_vector`), on SQLite through the FTS5
     table `fts_table` whose rowid is the model's id. Persons and outlets are searched alike
     (docs/decisions.md D32)."""
-    words = query_words(text)
-    if not words:
+    expression = search_expression(text)
+    if expression is None:
         return query
+    return full_text_where(query, expression, field, fts_table)
+
+
+def full_text_where(query, expression, field, fts_table: str):
+    """`full_text_match` for a `search_expression` (or a statement's slot for one)."""
     model = field.model
     if is_postgres():
         vector = _search_vector(model)
-        tsquery = fn.to_tsquery(SQL("'simple'"), " & ".join(f"{w}:*" for w in words))
+        tsquery = fn.to_tsquery(SQL("'simple'"), expression)
         return query.where(Expression(vector, "@@", tsquery)).order_by(
             fn.ts_rank(vector, tsquery).desc(), model.id
         )
     fts = Table(fts_table, ("rowid", "rank"))
-    expression = " ".join(f'"{w}"*' for w in words)
     return (
         query.join(fts, on=(fts.rowid == model.id))
         .where(Expression(Entity(fts_table), "MATCH", expression))  # the hidden column
