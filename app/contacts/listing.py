@@ -177,6 +177,10 @@ class Row:
         return self.texts.edit_url(self.person.id)
 
     @property
+    def outlet_names(self) -> str:
+        return "; ".join(outlet.name for outlet in self.outlets)
+
+    @property
     def changed(self) -> str:
         return self.texts.changed(self.person.updated_at)
 
