@@ -19,8 +19,8 @@ from flask_babel import lazy_gettext as _l
 from peewee import SQL, Ordering, fn
 
 from app import data_versions
-from app.clients.models import FULL, READ
-from app.clients.services import client_id_set
+from app.clients.models import FULL
+from app.clients.services import client_id_set, client_id_sets
 from app.contacts.models import Person, PersonEmail, PersonOutlet, PersonPhone, PersonTopic, Topic
 from app.contacts.search import FTS_TABLE, full_text_where, search_expression
 from app.outlets.models import OUTLET_TYPES, Outlet
@@ -500,8 +500,9 @@ def page_of(user, state: ListState, size: int = PAGE_SIZE) -> Page:
     page costs what the first does instead of skipping every row before it."""
     shape, values = _shape_and_values(state)
     values["user"] = user_key(user)
+    seen, writable = client_id_sets(user)
     total = _counts.get(
-        (frozenset(client_id_set(user, READ)), state.filters()),
+        (frozenset(seen), state.filters()),
         lambda: _count_statement(shape).rows(**values)[0][0],
     )
     pages = max(1, ceil(total / size))
@@ -515,5 +516,4 @@ def page_of(user, state: ListState, size: int = PAGE_SIZE) -> Page:
         persons.reverse()
     else:
         persons = _listed(_page_statement(shape, False).rows(limit=size, offset=offset, **values))
-    writable = client_id_set(user, FULL)
     return Page(rows_for(user, persons, writable), total, state.page, pages, state, writable)
