@@ -180,6 +180,7 @@ def _init_templates(app: Flask) -> None:
 
     from app import htmx
     from app.auth.lockout import is_locked
+    from app.fragments import fragment
     from app.i18n import install_template_gettext
     from app.nav import nav_items
     from app.status.models import NOTICE_LEVELS
@@ -198,5 +199,6 @@ def _init_templates(app: Flask) -> None:
         is_locked=is_locked,
         current_notices=current_notices,
         notice_levels=NOTICE_LEVELS,
+        fragment=fragment,
     )
     app.jinja_env.globals["app_version"] = __version__

@@ -387,6 +387,21 @@ def test_html_is_rendered_escaped(app, client, world):
         assert "&lt;script&gt;" in html or "&lt;b&gt;" in html, path
 
 
+def test_topic_lists_follow_their_topics(app, client, world):
+    """The topic filter's options and the bulk form's names are kept per process by their
+    values (app/fragments.py): a renamed topic shows at once, escaped, and the chosen
+    topic stays marked."""
+    client.get("/contacts/")
+    with app.app_context():
+        topic = Topic.get(Topic.name == "Energie")
+        Topic.update(name="<i>Strom</i>").where(Topic.id == topic.id).execute()
+    html = client.get("/contacts/").get_data(as_text=True)
+    assert "Energie" not in html and "<i>Strom" not in html
+    assert html.count("&lt;i&gt;Strom&lt;/i&gt;") >= 2  # the filter's option and the datalist
+    html = client.get(f"/contacts/?topic={topic.id}").get_data(as_text=True)
+    assert f'<option value="{topic.id}" selected>&lt;i&gt;Strom&lt;/i&gt;</option>' in html
+
+
 def test_german_screen(client, world):
     client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "de"
     html = client.get("/contacts/").get_data(as_text=True)
