@@ -180,12 +180,15 @@ def _init_templates(app: Flask) -> None:
 
     from app import htmx
     from app.auth.lockout import is_locked
+    from app.fragments import fragment
+    from app.i18n import install_template_gettext
     from app.nav import nav_items
     from app.status.models import NOTICE_LEVELS
     from app.status.notices import current as current_notices
     from app.users.models import ROLE_LABELS
 
     app.jinja_env.policies["ext.i18n.trimmed"] = True
+    install_template_gettext(app)
     app.jinja_env.globals.update(
         nav_items=nav_items,
         is_partial=htmx.is_partial,
@@ -196,5 +199,6 @@ def _init_templates(app: Flask) -> None:
         is_locked=is_locked,
         current_notices=current_notices,
         notice_levels=NOTICE_LEVELS,
+        fragment=fragment,
     )
     app.jinja_env.globals["app_version"] = __version__

@@ -109,3 +109,56 @@ def compile_catalogues() -> list[str]:
         os.replace(partial, target)  # readers never see a half-written catalogue
         lines.append(f"compiled {path.relative_to(ROOT).with_suffix('.mo')}")
     return lines
+
+
+# --- translations in templates ------------------------------------------------------------
+
+
+def install_template_gettext(app) -> None:
+    """`_()`, `{% trans %}` and their plural and context forms in templates, with the
+    request's translations looked up once per rendered template instead of for every
+    string: flask_babel's callables find the context, the domain and the locale anew for
+    each of a page's ~80 strings (~7 µs each, D41). The same catalogue and the same
+    newstyle behaviour (escaping, `%(name)s` placeholders); a template without the
+    variable (a macro imported without context) asks flask_babel."""
+    from flask_babel import get_translations
+    from jinja2 import pass_context
+    from markupsafe import Markup
+
+    @app.context_processor
+    def _translations():
+        return {"_translations": get_translations()}
+
+    def translations(context):
+        found = context.get("_translations")
+        return found if found is not None else get_translations()
+
+    @pass_context
+    def gettext(context, string):
+        return translations(context).ugettext(string)
+
+    @pass_context
+    def newstyle_gettext(context, string, **variables):
+        # jinja2.ext's newstyle gettext (escaped, `%` formatted), called without Jinja's
+        # `context.call` and formatting only what has a `%` (else `% {}` changes nothing)
+        text = translations(context).ugettext(string)
+        if context.eval_ctx.autoescape:
+            text = Markup(text)  # noqa: S704  # nosec B704 (our catalogue, as jinja2.ext)
+        return text % variables if variables or "%" in text else text
+
+    @pass_context
+    def ngettext(context, singular, plural, n):
+        return translations(context).ungettext(singular, plural, n)
+
+    @pass_context
+    def pgettext(context, message_context, string):
+        return translations(context).upgettext(message_context, string)
+
+    @pass_context
+    def npgettext(context, message_context, singular, plural, n):
+        return translations(context).unpgettext(message_context, singular, plural, n)
+
+    app.jinja_env.install_gettext_callables(
+        gettext, ngettext, newstyle=True, pgettext=pgettext, npgettext=npgettext
+    )
+    app.jinja_env.globals.update(gettext=newstyle_gettext, _=newstyle_gettext)

@@ -102,6 +102,19 @@ class Statement:
         return db.execute_sql(sql, params).fetchall()
 
 
+def instance_of(model, values):
+    """A model instance from a driver's row of all the model's fields (`select(model)`, in
+    `_meta.sorted_fields` order), with each value converted as peewee converts it and
+    nothing marked as changed: what peewee makes of the row, for statements of this kind
+    that return a model."""
+    instance = model(__no_default__=True)
+    instance.__data__ = {
+        field.name: field.python_value(value)
+        for field, value in zip(model._meta.sorted_fields, values, strict=True)
+    }
+    return instance
+
+
 def as_datetime(value) -> datetime.datetime | None:
     """A datetime column's value in a driver's row (SQLite gives the stored text)."""
     if value is None or isinstance(value, datetime.datetime):

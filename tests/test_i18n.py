@@ -112,3 +112,29 @@ def test_welcome_after_sign_in_is_in_the_users_stored_language(app, client):
     )
     page = client.get("/").get_data(as_text=True)  # the client's browser asks for English
     assert "Willkommen, " in page and '<html lang="de">' in page
+
+
+# A page's strings: each in its language, escaped and formatted as jinja2.ext does (D41).
+PAGE_STRINGS = (
+    "{{ _('Contacts') }}|{{ _('Select %(name)s', name='<b>Ö</b>') }}|{{ gettext('Contacts') }}|"
+    "{% trans count=n %}{{ count }} contact{% pluralize %}{{ count }} contacts{% endtrans %}|"
+    "{{ _('100%% <i>') }}"
+)
+
+
+def test_template_strings_follow_the_language_of_each_rendering(app):
+    from flask import render_template_string
+    from flask_babel import force_locale
+
+    expected = {
+        "de": "Kontakte|&lt;b&gt;Ö&lt;/b&gt; auswählen|Kontakte|1 Kontakt|100% <i>",
+        "en": "Contacts|Select &lt;b&gt;Ö&lt;/b&gt;|Contacts|1 contact|100% <i>",
+    }
+    with app.test_request_context("/"):
+        for code in ("de", "en", "de", "en"):  # no language is kept from one rendering to the next
+            with force_locale(code):
+                assert render_template_string(PAGE_STRINGS, n=1) == expected[code]
+                # a template without the request's context (a macro imported without it)
+                assert app.jinja_env.from_string(PAGE_STRINGS).render(n=1) == expected[code]
+        with force_locale("de"):
+            assert "2 Kontakte" in render_template_string(PAGE_STRINGS, n=2)

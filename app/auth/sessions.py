@@ -17,6 +17,7 @@ from app.auth.models import UserSession
 from app.clock import utcnow
 from app.extensions import db
 from app.settings import services as settings
+from app.statements import Statement, instance_of, slot
 from app.users.models import User
 
 TOUCH_INTERVAL = datetime.timedelta(seconds=60)  # last_seen_at is written at most this often
@@ -49,17 +50,27 @@ def record_for(token: str | None) -> UserSession | None:
     return UserSession.get_or_none(UserSession.token_hash == _hash(token))
 
 
-def load(token: str) -> User | None:
-    """The user of an open, fresh session; ends the session if it has timed out."""
-    record = (
+# Every signed-in request reads its session and user: compiled once (app/statements.py, D41)
+_OPEN_SESSION = Statement(
+    lambda: (
         UserSession.select(UserSession, User)
         .join(User)
-        .where(UserSession.token_hash == _hash(token), UserSession.ended_at.is_null())
-        .first()
+        .where((UserSession.token_hash == slot("token")) & UserSession.ended_at.is_null())
     )
-    if record is None:
+)
+_SESSION_FIELDS = len(UserSession._meta.sorted_fields)
+
+
+def load(token: str) -> User | None:
+    """The user of an open, fresh session; ends the session if it has timed out. Read from
+    the database on every request: an ended session, a deactivated user or a new password
+    (a new generation) takes effect with the next request."""
+    rows = _OPEN_SESSION.rows(token=_hash(token))
+    if not rows:
         return None
-    user = record.user
+    record = instance_of(UserSession, rows[0][:_SESSION_FIELDS])
+    user = instance_of(User, rows[0][_SESSION_FIELDS:])
+    record.__rel__["user"] = user  # as peewee links a joined row
     now = utcnow()
     idle = datetime.timedelta(minutes=settings.get("session_idle_minutes"))
     longest = datetime.timedelta(hours=settings.get("session_max_hours"))

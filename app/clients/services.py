@@ -65,6 +65,26 @@ def client_id_set(user, right: str = READ) -> set[int]:
     return {client_id for (client_id,) in _CLIENT_IDS[right].rows(user=user_key(user))}
 
 
+_SEEN_AND_WRITABLE = Statement(
+    lambda: (
+        ClientRight.select(ClientRight.client, ClientRight.right, Client.active)
+        .join(Client)
+        .where((ClientRight.user == SlotUser().id) & ClientRight.right.in_((READ, FULL)))
+    )
+)
+
+
+def client_id_sets(user) -> tuple[set[int], set[int]]:
+    """(client_id_set(user, READ), client_id_set(user, FULL)) read with one statement, for
+    a screen that needs both (the contacts list: what it counts, where it shows buttons)."""
+    seen, writable = set(), set()
+    for client_id, right, active in _SEEN_AND_WRITABLE.rows(user=user_key(user)):
+        seen.add(client_id)
+        if right == FULL and active:
+            writable.add(client_id)
+    return seen, writable
+
+
 def right_of(user, client) -> str:
     """The stored right of `user` on `client` (HIDDEN without a row)."""
     client_id = client if isinstance(client, int) else client.id

@@ -5,6 +5,7 @@ the rows of one page loaded with a fixed number of queries whatever the page siz
 from __future__ import annotations
 
 import datetime
+import functools
 from collections import defaultdict
 from dataclasses import dataclass
 from functools import cached_property
@@ -18,13 +19,12 @@ from flask_babel import lazy_gettext as _l
 from peewee import SQL, Ordering, fn
 
 from app import data_versions
-from app.clients.models import FULL, READ
-from app.clients.services import client_id_set
+from app.clients.models import FULL
+from app.clients.services import client_id_set, client_id_sets
 from app.contacts.models import Person, PersonEmail, PersonOutlet, PersonPhone, PersonTopic, Topic
-from app.contacts.search import matching
-from app.extensions import db
+from app.contacts.search import FTS_TABLE, full_text_where, search_expression
 from app.outlets.models import OUTLET_TYPES, Outlet
-from app.statements import SlotUser, Statement, as_datetime, slots, user_key
+from app.statements import SlotUser, Statement, as_datetime, slot, slots, user_key
 
 PAGE_SIZE = 50
 COUNTRIES = {"DE": _l("Germany"), "AT": _l("Austria"), "CH": _l("Switzerland")}
@@ -177,6 +177,10 @@ class Row:
         return self.texts.edit_url(self.person.id)
 
     @property
+    def outlet_names(self) -> str:
+        return "; ".join(outlet.name for outlet in self.outlets)
+
+    @property
     def changed(self) -> str:
         return self.texts.changed(self.person.updated_at)
 
@@ -203,16 +207,17 @@ _field_texts: dict[tuple, str] = {}
 class _Fields:
     """The fields of one date or time for a babel pattern's `format % fields`."""
 
-    __slots__ = ("value", "locale", "reference")
+    __slots__ = ("value", "locale", "reference", "code")
 
-    def __init__(self, value, locale, reference=None):
-        self.value, self.locale, self.reference = value, locale, reference
+    def __init__(self, value, locale, code: str, reference=None):
+        # `code` (str(locale)) keys the texts: comparing Locale objects is slow
+        self.value, self.locale, self.code, self.reference = value, locale, code, reference
 
     def __getitem__(self, name: str) -> str:
         part = _ONE_PART.get(name[0])
         if part is None:  # e.g. a time zone's name: formatted for each value
             return dates.DateTimeFormat(self.value, self.locale, self.reference)[name]
-        key = (self.locale, name, part(self.value))
+        key = (self.code, name, part(self.value))
         text = _field_texts.get(key)
         if text is None:
             text = dates.DateTimeFormat(self.value, self.locale, self.reference)[name]
@@ -226,6 +231,7 @@ def datetime_formatter(format: str = "medium"):
     the text of each field once per part (_Fields). The same text as format_datetime (a
     test compares them); values are datetimes in UTC (naive, as stored)."""
     locale, zone = get_locale(), get_timezone()
+    code = str(locale)
     frame = dates.get_datetime_format(format, locale=locale).replace("'", "")
     time_format = dates.get_time_format(format, locale=locale).format
     date_format = dates.get_date_format(format, locale=locale).format
@@ -233,9 +239,9 @@ def datetime_formatter(format: str = "medium"):
     def formatted(value: datetime.datetime) -> str:
         local = value.replace(tzinfo=datetime.UTC).astimezone(zone)
         day = local.date()
-        return frame.replace("{0}", time_format % _Fields(local.timetz(), locale, day)).replace(
-            "{1}", date_format % _Fields(day, locale)
-        )
+        return frame.replace(
+            "{0}", time_format % _Fields(local.timetz(), locale, code, day)
+        ).replace("{1}", date_format % _Fields(day, locale, code))
 
     return formatted
 
@@ -311,50 +317,125 @@ def visible_topics(user) -> list[LinkedTopic]:
     return [LinkedTopic(*row) for row in _TOPICS.rows(user=user_key(user))]
 
 
+class _Shape(NamedTuple):
+    """What decides the SQL of a list query (not its values): which filters are set, and
+    the order."""
+
+    kind: bool
+    country: bool
+    topic: bool
+    list: bool
+    language: bool
+    blocked: bool
+    search: bool
+    sort: str  # "" = relevance with a search, name without
+    dir: str
+
+
+def _shape_and_values(state: ListState) -> tuple[_Shape, dict]:
+    expression = search_expression(state.q)
+    values = {
+        "kind": state.kind,
+        "country": state.country,
+        "topic": int(state.topic) if state.topic else None,
+        "list": int(state.list) if state.list else None,
+        "language": state.language,
+        "blocked": state.blocked == "yes",
+        "search": expression,
+    }
+    shape = _Shape(
+        *(bool(values[key]) for key in ("kind", "country", "topic", "list", "language")),
+        state.blocked != "all",
+        expression is not None,
+        state.sort or ("" if expression else "name"),
+        state.dir,
+    )
+    return shape, values
+
+
 def filtered(user, state: ListState):
+    """The persons of the list for `state`, in its order (a peewee query of LIST_FIELDS)."""
+    shape, values = _shape_and_values(state)
+    return _filtered(user, shape, values)
+
+
+def _filtered(user, shape: _Shape, values):
+    """The list query of `shape` with `values` (real ones, or a statement's slots)."""
     # erased persons (C9) are tombstones: on no screen
     query = Person.visible_to(user, *LIST_FIELDS).where(Person.erased_at.is_null())
     # Links are tested per candidate person (EXISTS, through the indexes on the person's
     # links) instead of collecting every person with such a link first (IN): a search has
     # narrowed the candidates to a few hundred, and a page stops after 50 rows.
-    if state.kind:
+    if shape.kind:
         query = query.where(
             fn.EXISTS(
                 PersonOutlet.select(SQL("1"))
                 .join(Outlet)
-                .where((PersonOutlet.person == Person.id) & (Outlet.kind == state.kind))
+                .where((PersonOutlet.person == Person.id) & (Outlet.kind == values["kind"]))
             )
         )
-    if state.country:
-        query = query.where(Person.country == state.country)
-    if state.topic:
+    if shape.country:
+        query = query.where(Person.country == values["country"])
+    if shape.topic:
         query = query.where(
             fn.EXISTS(
                 PersonTopic.select(SQL("1")).where(
-                    (PersonTopic.person == Person.id) & (PersonTopic.topic == int(state.topic))
+                    (PersonTopic.person == Person.id) & (PersonTopic.topic == values["topic"])
                 )
             )
         )
-    if state.list:
+    if shape.list:
         from app.lists.models import ListMember
 
         query = query.where(
             fn.EXISTS(
                 ListMember.select(SQL("1")).where(
                     (ListMember.person == Person.id)
-                    & (ListMember.distribution_list == int(state.list))
+                    & (ListMember.distribution_list == values["list"])
                 )
             )
         )
-    if state.language:
-        query = query.where(Person.language == state.language)
-    if state.blocked != "all":
-        query = query.where(Person.blocked == (state.blocked == "yes"))
-    query = matching(query, state.q)
-    if state.sort or not state.q:
-        direction = (lambda f: f.desc()) if state.dir == "desc" else (lambda f: f.asc())
-        query = query.order_by(*ORDER[state.sort or "name"](direction))
+    if shape.language:
+        query = query.where(Person.language == values["language"])
+    if shape.blocked:
+        query = query.where(Person.blocked == values["blocked"])
+    if shape.search:
+        query = full_text_where(query, values["search"], Person.search_text, FTS_TABLE)
+    if shape.sort:
+        direction = (lambda f: f.desc()) if shape.dir == "desc" else (lambda f: f.asc())
+        query = query.order_by(*ORDER[shape.sort](direction))
     return query
+
+
+_SLOTS = {key: slot(key) for key in ("kind", "country", "topic", "list", "language", "blocked")}
+
+
+@functools.cache
+def _page_statement(shape: _Shape, reverse: bool) -> Statement:
+    """A page of the list of `shape`, compiled once (app/statements.py, D41); read from the
+    end (reversed order) for a page in the second half."""
+
+    def build():
+        query = _filtered(SlotUser(), shape, {**_SLOTS, "search": slot("search")})
+        if reverse:
+            query = query.order_by(*_reversed(query._order_by))
+        return query.limit(slot("limit")).offset(slot("offset"))
+
+    return Statement(build)
+
+
+@functools.cache
+def _count_statement(shape: _Shape) -> Statement:
+    """The number of persons in the list of `shape`: COUNT(*) over the filtered persons
+    themselves (peewee's count() wraps the query in a subquery); unfiltered, an index of
+    the visible, not erased persons is all it reads."""
+    return Statement(
+        lambda: (
+            _filtered(SlotUser(), shape, {**_SLOTS, "search": slot("search")})
+            .order_by()
+            .select(fn.COUNT(SQL("*")))
+        )
+    )
 
 
 def rows_for(user, persons, writable: set[int] | None = None) -> list[Row]:
@@ -407,22 +488,22 @@ def _reversed(ordering):
 _counts = data_versions.KeptUntilChanged("contacts")
 
 
-def _listed(query) -> list[ListedPerson]:
-    """The persons of a query of LIST_FIELDS, from the driver's rows (D41: peewee's
-    conversion of every value took as long as the query)."""
-    return [ListedPerson(*row[:8], bool(row[8]), as_datetime(row[9])) for row in db.execute(query)]
+def _listed(rows) -> list[ListedPerson]:
+    """The persons of driver rows of LIST_FIELDS (D41: peewee's conversion of every value
+    took as long as the query)."""
+    return [ListedPerson(*row[:8], bool(row[8]), as_datetime(row[9])) for row in rows]
 
 
 def page_of(user, state: ListState, size: int = PAGE_SIZE) -> Page:
     """One page of the list; a page number past the end shows the last page. A page in the
     second half is read from the other end (reversed order, small offset), so that the last
     page costs what the first does instead of skipping every row before it."""
-    query = filtered(user, state)
-    # COUNT(*) over the filtered persons themselves (peewee's count() wraps the query in a
-    # subquery); unfiltered, an index of the visible, not erased persons is all it reads
+    shape, values = _shape_and_values(state)
+    values["user"] = user_key(user)
+    seen, writable = client_id_sets(user)
     total = _counts.get(
-        (frozenset(client_id_set(user, READ)), state.filters()),
-        lambda: query.order_by().select(fn.COUNT(SQL("*"))).scalar(),
+        (frozenset(seen), state.filters()),
+        lambda: _count_statement(shape).rows(**values)[0][0],
     )
     pages = max(1, ceil(total / size))
     state.page = min(max(1, state.page), pages)
@@ -430,10 +511,9 @@ def page_of(user, state: ListState, size: int = PAGE_SIZE) -> Page:
     rows_on_page = max(0, min(size, total - offset))
     if offset > total // 2:
         from_end = total - offset - rows_on_page
-        reverse = query.order_by(*_reversed(query._order_by))
-        persons = _listed(reverse.limit(rows_on_page).offset(from_end))
+        rows = _page_statement(shape, True).rows(limit=rows_on_page, offset=from_end, **values)
+        persons = _listed(rows)
         persons.reverse()
     else:
-        persons = _listed(query.limit(size).offset(offset))
-    writable = client_id_set(user, FULL)
+        persons = _listed(_page_statement(shape, False).rows(limit=size, offset=offset, **values))
     return Page(rows_for(user, persons, writable), total, state.page, pages, state, writable)

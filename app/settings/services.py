@@ -13,6 +13,7 @@ from flask_babel import lazy_gettext as _l
 
 from app.extensions import db
 from app.settings.models import Setting
+from app.statements import Statement
 
 
 @dataclass(frozen=True)
@@ -128,10 +129,17 @@ def _stored() -> dict:
     """All stored settings, read once per application context (one request, one task):
     every signed-in request needs three of them (timeouts, second factor)."""
     if not has_app_context():
-        return {row.key: json.loads(row.value) for row in Setting.select()}
+        return _read()
     if "settings" not in g:
-        g.settings = {row.key: json.loads(row.value) for row in Setting.select()}
+        g.settings = _read()
     return g.settings
+
+
+_ALL = Statement(lambda: Setting.select(Setting.key, Setting.value))  # compiled once (D41)
+
+
+def _read() -> dict:
+    return {key: json.loads(value) for key, value in _ALL.rows()}
 
 
 def _forget() -> None:

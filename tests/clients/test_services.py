@@ -12,6 +12,7 @@ from app.clients.services import (
     apply_grants,
     can_write,
     client_id_set,
+    client_id_sets,
     clients_for,
     create_client,
     default_client_of,
@@ -167,9 +168,12 @@ def test_clients_for_and_inactive_clients(app_ctx):
     assert [x.name for x in clients_for(user)] == ["Alpha AG", "Beta AG"]
     assert [x.name for x in clients_for(user, "full")] == ["Alpha AG"]
     assert can_write(user, a) and not can_write(user, b) and not can_write(user, c.id)
+    assert client_id_sets(user) == ({a.id, b.id}, {a.id})
     set_client_active(a, False)
     assert client_id_set(user, "read") == {a.id, b.id}
     assert client_id_set(user, "full") == set()
+    assert client_id_sets(user) == ({a.id, b.id}, set())
+    assert client_id_sets(None) == (set(), set())
     with pytest.raises(ValueError):
         clients_for(user, "hidden")
 
