@@ -7,7 +7,7 @@ from app.extensions import make_database
 from app.models import all_models, pending_migrations, schema_revision, upgrade
 from tests.conftest import PG_ADMIN_URL, postgres_database
 
-# PostgreSQL's stored search vectors (migration 0025): a generated column no model declares
+# PostgreSQL's stored search vectors (migration 0026): a generated column no model declares
 ENGINE_SPECIFIC_INDEXES = {"person_search_vector", "outlet_search_vector"}
 ENGINE_SPECIFIC_COLUMNS = {("person", "search_vector"), ("outlet", "search_vector")}
 

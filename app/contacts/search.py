@@ -9,7 +9,7 @@ way and every word matches as a prefix.
 - SQLite: an FTS5 table with external content (`person_fts`), kept in step by triggers and
   ranked by bm25 (both created by migration 0006).
 - PostgreSQL: a stored column `search_vector` = `to_tsvector('simple', search_text)` with a
-  GIN index (migration 0025), ranked by ts_rank over the stored vector (D41: computing it
+  GIN index (migration 0026), ranked by ts_rank over the stored vector (D41: computing it
   anew from the text for every match to rank them cost 16 ms for "mueller", 3 ms stored).
   The 'simple' configuration is deliberate: names must not be stemmed, and transliteration
   is already done here, so the `unaccent` extension is not needed. The column is not a
@@ -116,7 +116,7 @@ def is_postgres() -> bool:
 
 @functools.cache
 def _search_vector(model) -> Field:
-    """The stored vector of `model`'s search text on PostgreSQL (migration 0025): a column
+    """The stored vector of `model`'s search text on PostgreSQL (migration 0026): a column
     that queries name, not a field of the model (no SELECT of the model reads it)."""
     vector = Field(column_name="search_vector")
     vector.bind(model, "search_vector", set_attribute=False)
