@@ -116,7 +116,8 @@ def entry_hash(entry: AuditEntry) -> str:
     return hashlib.sha256(_canonical(entry)).hexdigest()
 
 
-def record(
+def _entry(
+    actor: Actor,
     action: str,
     target=None,
     *,
@@ -126,10 +127,8 @@ def record(
     changes: dict | None = None,
     details: dict | None = None,
     client_id: int | None = None,
-    actor: Actor | None = None,
 ) -> AuditEntry:
-    """Append one entry, inside the caller's transaction (or one of its own)."""
-    actor = actor or current_actor()
+    """An entry not yet chained (no seq, no hashes)."""
     if target is not None:
         target_type = target_type or target._meta.table_name
         target_id = target_id if target_id is not None else target.id
@@ -140,43 +139,71 @@ def record(
     if has_request_context():
         address = request.remote_addr or ""
         agent = (request.user_agent.string or "")[:254]
+    return AuditEntry(
+        actor_id=actor.id,
+        actor_name=actor.name[:254],
+        action=action,
+        target_type=target_type,
+        target_id=target_id,
+        target_label=(target_label or "")[:254],
+        client_id=client_id,
+        changes=json.dumps(changes or {}, ensure_ascii=False, sort_keys=True, default=str),
+        details=json.dumps(details or {}, ensure_ascii=False, sort_keys=True, default=str),
+        source_address=address[:64],
+        user_agent=agent,
+        version=2,
+    )
+
+
+def record_many(events: list[dict], *, actor: Actor | None = None) -> list[AuditEntry]:
+    """Append one entry per event (the keyword arguments of `record`, `action` among them),
+    in the order given, inside the caller's transaction (or one of its own): the chain's
+    head is taken once for all of them, and they are written in one statement (a bulk
+    load of 300 outlets no longer takes 300 turns of the head)."""
+    if not events:
+        return []
+    actor = actor or current_actor()
+    entries = [_entry(actor, **event) for event in events]
     with db.atomic():
         # Taking the head row first serialises appends: the chain cannot fork.
-        AuditHead.update(seq=AuditHead.seq + 1).where(AuditHead.id == 1).execute()
+        AuditHead.update(seq=AuditHead.seq + len(entries)).where(AuditHead.id == 1).execute()
         head = AuditHead.get_or_none(AuditHead.id == 1)
         if head is None:
-            head = AuditHead.create(id=1, seq=1, last_hash=GENESIS_HASH)
-        entry = AuditEntry(
-            seq=head.seq,
-            actor_id=actor.id,
-            actor_name=actor.name[:254],
-            action=action,
-            target_type=target_type,
-            target_id=target_id,
-            target_label=(target_label or "")[:254],
-            client_id=client_id,
-            changes=json.dumps(changes or {}, ensure_ascii=False, sort_keys=True, default=str),
-            details=json.dumps(details or {}, ensure_ascii=False, sort_keys=True, default=str),
-            source_address=address[:64],
-            user_agent=agent,
-            prev_hash=head.last_hash,
-            version=2,
-        )
-        entry.payload_sha256 = payload_digest(entry)
-        entry.hash = entry_hash(entry)
-        entry.save()
-        AuditHead.update(last_hash=entry.hash).where(AuditHead.id == 1).execute()
-    return entry
+            head = AuditHead.create(id=1, seq=len(entries), last_hash=GENESIS_HASH)
+        previous = head.last_hash
+        for seq, entry in enumerate(entries, start=head.seq - len(entries) + 1):
+            entry.seq, entry.prev_hash = seq, previous
+            entry.payload_sha256 = payload_digest(entry)
+            entry.hash = previous = entry_hash(entry)
+        if len(entries) == 1:
+            entries[0].save()  # its id, for the callers of `record`
+        else:
+            AuditEntry.bulk_create(entries, batch_size=200)
+        AuditHead.update(last_hash=previous).where(AuditHead.id == 1).execute()
+    return entries
+
+
+def record(action: str, target=None, *, actor: Actor | None = None, **fields) -> AuditEntry:
+    """Append one entry, inside the caller's transaction (or one of its own). `fields`:
+    target_type, target_id, target_label (else taken from `target`), changes, details,
+    client_id."""
+    return record_many([{"action": action, "target": target, **fields}], actor=actor)[0]
+
+
+def create_event(instance, origin: str = "manual", **kwargs) -> dict:
+    """The event (for `record_many`) of `instance` having been created, with its origin."""
+    return {
+        "action": f"{instance._meta.table_name}.create",
+        "target": instance,
+        "changes": {k: [None, v] for k, v in snapshot(instance).items()},
+        "details": {"origin": origin, **kwargs.pop("details", {})},
+        **kwargs,
+    }
 
 
 def record_create(instance, origin: str = "manual", **kwargs) -> AuditEntry:
-    return record(
-        f"{instance._meta.table_name}.create",
-        instance,
-        changes={k: [None, v] for k, v in snapshot(instance).items()},
-        details={"origin": origin, **kwargs.pop("details", {})},
-        **kwargs,
-    )
+    actor = kwargs.pop("actor", None)
+    return record_many([create_event(instance, origin, **kwargs)], actor=actor)[0]
 
 
 def record_update(instance, before: dict, **kwargs) -> AuditEntry | None:

@@ -95,16 +95,22 @@ class ClientScoped(BaseModel):
 
     get_writable_or_404 = get_writable_or_403  # same rule; the name some callers look for
 
-    @classmethod
-    def create_for(cls, user, client: Client | int | None = None, **fields):
-        """Create a record in `client` (default: the user's default client), which the
-        user must be able to write to; raises ScopeError otherwise."""
+    @staticmethod
+    def client_to_add_to(user, client: Client | int | None = None) -> int:
+        """The id of `client` (default: the user's default client) if the user may add
+        records to it; raises ScopeError otherwise."""
         client_id = client if isinstance(client, int) or client is None else client.id
         if client_id is None:
             client_id = getattr(user, "default_client_id", None)
         if client_id is None or client_id not in client_id_set(user, FULL):
             raise ScopeError("the user cannot add records to this client")
-        return cls.create(client=client_id, **fields)
+        return client_id
+
+    @classmethod
+    def create_for(cls, user, client: Client | int | None = None, **fields):
+        """Create a record in `client` (default: the user's default client), which the
+        user must be able to write to; raises ScopeError otherwise."""
+        return cls.create(client=cls.client_to_add_to(user, client), **fields)
 
     def writable_for(self, user) -> bool:
         """Whether `user` may change this record (for buttons; the server checks anyway)."""

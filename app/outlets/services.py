@@ -253,17 +253,54 @@ def _outlet(user, outlet, write: bool = True) -> Outlet:
 def create_outlet(user, client, **fields) -> Outlet:
     """A new outlet in `client` (one the user may write to); audited with the origin
     "manual". Raises OutletError on bad input, ScopeError without the right."""
-    from app.audit.services import record_create
+    return create_outlets(user, client, [fields])[0]
 
-    values, errors = _clean({"name": "", **fields})
-    if errors:
-        raise OutletError(errors)
+
+def create_outlets(
+    user, client, many: list[dict], origin: str = "manual", origin_file="", origin_rows=None
+) -> list[Outlet]:
+    """New outlets in `client` (one the user may write to), one per dict of editable
+    fields, written in one statement and audited as created with `origin` (an import gives
+    its file and each outlet's first row); in the order given. Raises OutletError for the
+    first dict that does not fit (nothing is created), ScopeError without the right."""
+    from app.audit.services import create_event, record_many
+
+    client_id = Outlet.client_to_add_to(user, client)
+    rows_of = list(origin_rows) if origin_rows is not None else [None] * len(many)
+    now = utcnow()
+    records = []
+    for fields, row in zip(many, rows_of, strict=True):
+        values, errors = _clean({"name": "", **fields})
+        if errors:
+            raise OutletError(errors)
+        outlet = Outlet(
+            client=client_id,
+            origin=origin,
+            origin_file=origin_file[:254],
+            origin_row=row,
+            created_at=now,
+            updated_at=now,
+            **values,
+        )
+        outlet.search_text = outlet_search_text(outlet.__data__)  # no departments, topics
+        records.append(outlet)
+    if not records:
+        return []
+    fields = [field for field in Outlet._meta.sorted_fields if field is not Outlet.id]
+    ids = []
     with db.atomic():
-        outlet = Outlet.create_for(user, client, origin="manual", **values)
-        reindex_outlets([outlet.id])
-        outlet = Outlet.get_by_id(outlet.id)
-        record_create(outlet, origin="manual")
-    return outlet
+        for start in range(0, len(records), BATCH):
+            query = Outlet.insert_many(
+                [[o.__data__.get(f.name) for f in fields] for o in records[start : start + BATCH]],
+                fields=fields,
+            ).returning(Outlet.id)
+            ids += sorted(row[0] for row in query.tuples().execute())
+        # both engines number the rows of one INSERT in the order given (RETURNING's own
+        # order is not promised, hence sorted)
+        for outlet, outlet_id in zip(records, ids, strict=True):
+            outlet.id = outlet_id
+        record_many([create_event(outlet, origin) for outlet in records])
+    return records
 
 
 def update_outlet(user, outlet, **fields) -> Outlet:

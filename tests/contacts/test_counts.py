@@ -240,3 +240,28 @@ def test_a_write_in_one_process_is_counted_in_the_others(app, client, world, ser
     )
     assert {b.total() for b in browsers for _ in range(5)} == {3}
     assert _total(client) == 4, "written by a worker process, counted in this one"
+
+
+def test_a_write_after_a_rolled_back_savepoint_still_changes_the_version(app, world):
+    """The version is changed once per writing transaction (PostgreSQL: migration 0027 marks
+    the transaction at its first write). A savepoint rolled back takes that mark with it, so
+    a later write of the same transaction must mark it again, and nothing is left pending."""
+    from app import data_versions
+    from app.contacts.search import is_postgres
+    from app.extensions import db
+
+    with app.app_context():
+        before = data_versions.current("contacts")
+        with db.atomic():
+            with db.atomic() as savepoint:
+                Person.update(city="Bonn").where(Person.id == world["karl"]).execute()
+                savepoint.rollback()
+            Person.update(city="Graz").where(Person.id == world["karl"]).execute()
+        after = data_versions.current("contacts")
+        assert after is not None and after != before
+        with db.atomic(), db.atomic() as savepoint:
+            Person.update(city="Linz").where(Person.id == world["karl"]).execute()
+            savepoint.rollback()
+        assert data_versions.current("contacts") == after, "nothing written, nothing changed"
+        if is_postgres():
+            assert db.execute_sql("SELECT count(*) FROM data_version_pending").fetchone()[0] == 0

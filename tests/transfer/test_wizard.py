@@ -2,15 +2,18 @@
 column detection, duplicates, a target list, the progress partial, the report, rights."""
 
 import io
+import json
 import re
 
 import pytest
 from python_calamine import CalamineWorkbook
 
 from app.audit.models import AuditEntry
+from app.audit.services import verify
 from app.contacts.models import Person, PersonEmail, PersonOutlet, PersonTopic, Topic
 from app.lists.models import DistributionList, ListMember
 from app.outlets.models import Outlet
+from app.outlets.services import outlet_search_text
 from app.transfer import mapping
 from app.transfer.models import ImportIssue, ImportJob
 from tests import factories
@@ -74,6 +77,15 @@ def test_a_german_press_list_is_imported_with_origin_outlets_topics_and_a_report
         assert hanna.phones.get().number == "+49 30 1234"
         link = PersonOutlet.get(PersonOutlet.person == hanna.id)
         assert (link.outlet.name, link.outlet.client_id) == ("Tagblatt", world["alpha"].id)
+        # outlets the file names first are created with it as their origin, and audited
+        radio = Outlet.get(Outlet.name == "Radio Süd")
+        assert (radio.origin, radio.origin_file, radio.origin_row) == ("import", "german.csv", 3)
+        assert radio.search_text == outlet_search_text({"name": "Radio Süd"}) == "radio sued sud"
+        created = AuditEntry.get(
+            (AuditEntry.action == "outlet.create") & (AuditEntry.target_id == radio.id)
+        )
+        assert json.loads(created.details) == {"origin": "import"}
+        assert verify().ok
         topics = {
             t.name for t in Topic.select().join(PersonTopic).where(PersonTopic.person == hanna.id)
         }
