@@ -390,10 +390,7 @@ def restore_into(
         database = snap._database(url)
         try:
             restored.problems = snap.verify(
-                extract / "snapshot",
-                into,
-                database,
-                database_file=db_path,
+                extract / "snapshot", into, database, url, database_file=db_path
             )
             if not restored.problems:
                 applied = upgrade(database)
