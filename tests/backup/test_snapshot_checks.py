@@ -1,14 +1,101 @@
-"""What a snapshot proves and how cheaply (decisions, D24): a PostgreSQL dump's row counts
-and table digests are read from the dump itself."""
+"""What a snapshot proves and how cheaply (decisions, D24): a SQLite copy gets SQLite's
+quick check on daily backups and the full integrity check once a week and at every
+restore; a PostgreSQL dump's row counts and table digests are read from the dump itself."""
 
 from __future__ import annotations
 
 import hashlib
+import json
 import shutil
+import sqlite3
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 
-from tests.backup.helpers import needs_borg, tool_settings
+from tests.backup.helpers import needs_borg, run_tool, tool_settings
+
+
+def _index_pages_swapped(path: Path) -> None:
+    """Two tables with an index each, whose b-trees then trade places: every page and
+    record is sound (the quick check passes), but each index holds the other table's
+    entries (only the full check compares indexes with their tables)."""
+    conn = sqlite3.connect(path)
+    conn.executescript(
+        "CREATE TABLE damage_a(x INTEGER); CREATE INDEX damage_a_x ON damage_a(x);"
+        "CREATE TABLE damage_b(x INTEGER); CREATE INDEX damage_b_x ON damage_b(x);"
+        "INSERT INTO damage_a VALUES (1), (2), (3); INSERT INTO damage_b VALUES (7), (8);"
+    )
+    pages = dict(
+        conn.execute(
+            "SELECT name, rootpage FROM sqlite_master WHERE name IN ('damage_a_x', 'damage_b_x')"
+        ).fetchall()
+    )
+    conn.execute("PRAGMA writable_schema = ON")
+    for name, other in (("damage_a_x", "damage_b_x"), ("damage_b_x", "damage_a_x")):
+        conn.execute("UPDATE sqlite_master SET rootpage = ? WHERE name = ?", (pages[other], name))
+    conn.commit()
+    conn.close()
+
+
+def test_quick_check_finds_damaged_pages_the_full_check_also_indexes(tmp_path):
+    from backup.depesche_backup.settings import BackupError
+    from backup.depesche_backup.snapshot import integrity_check
+
+    swapped = tmp_path / "swapped.sqlite3"
+    _index_pages_swapped(swapped)
+    integrity_check(swapped, full=False)  # pages and records are sound
+    with pytest.raises(BackupError, match="SQLite integrity_check of .* failed"):
+        integrity_check(swapped)
+
+    broken = tmp_path / "broken.sqlite3"
+    conn = sqlite3.connect(broken)
+    conn.executescript(
+        "CREATE TABLE t(x TEXT); INSERT INTO t SELECT hex(randomblob(200)) "
+        "FROM (WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 500) "
+        "SELECT i FROM n);"
+    )
+    conn.close()
+    data = bytearray(broken.read_bytes())
+    data[4096 + 8 : 4096 + 400] = b"\xff" * 392  # a table page's header and cell pointers
+    broken.write_bytes(bytes(data))
+    with pytest.raises(BackupError, match="SQLite quick_check of .* failed"):
+        integrity_check(broken, full=False)
+
+
+@needs_borg
+def test_sqlite_copy_checked_quickly_daily_in_full_weekly_and_at_restore(disposable, tmp_path):
+    """The first backup checks the copy in full, the next days' quickly; a damaged index
+    then still gets into a daily archive, but the restore refuses it (it checks in full),
+    and the weekly full check makes that day's backup fail at both sites."""
+    data_dir = Path(disposable["DEPESCHE_DATA_DIR"])
+    status_path = data_dir / "backup-status.json"
+    first = run_tool(disposable, "create")
+    assert first.returncode == 0, first.stdout + first.stderr
+    assert first.stdout.count("check=full") == 2, first.stdout
+    checked = json.loads(status_path.read_text())["integrity_check"]["last_success"]
+
+    _index_pages_swapped(data_dir / "depesche.db")
+    daily = run_tool(disposable, "create")
+    assert daily.returncode == 0, daily.stdout + daily.stderr
+    assert daily.stdout.count("check=quick") == 2, daily.stdout
+    assert json.loads(status_path.read_text())["integrity_check"]["last_success"] == checked
+
+    restored = run_tool(disposable, "restore", "latest", "--into", str(tmp_path / "restored"))
+    assert restored.returncode != 0
+    assert "SQLite integrity_check of" in restored.stdout + restored.stderr
+
+    status = json.loads(status_path.read_text())
+    week_ago = (datetime.now(UTC) - timedelta(days=7)).isoformat(timespec="seconds")
+    status["integrity_check"]["last_success"] = week_ago
+    status_path.write_text(json.dumps(status))
+    weekly = run_tool(disposable, "create")
+    assert weekly.returncode == 1, weekly.stdout + weekly.stderr
+    for site in ("A", "B"):
+        assert f"site {site}: FAILED:" in weekly.stdout
+    assert "snapshot failed: SQLite integrity_check of" in weekly.stdout
+    # not checked in full successfully: the next day checks in full again
+    assert json.loads(status_path.read_text())["integrity_check"]["last_success"] == week_ago
 
 
 def test_copy_digests_count_and_hash_each_tables_rows_in_any_order():
