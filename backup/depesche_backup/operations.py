@@ -39,9 +39,10 @@ from backup.depesche_backup.settings import (
 )
 
 APP_UNITS = ("depesche-web.service", "depesche-worker.service")
-# borg compact only frees the space of archives pruned before: weekly is enough (D24)
-COMPACT_EVERY = timedelta(days=7)
-COMPACT_MARGIN = timedelta(hours=12)
+# Once a week (D24): borg compact, which only frees the space of archives pruned before,
+# and SQLite's full integrity check of the snapshot (the other days: its quick check)
+WEEKLY = timedelta(days=7)
+WEEKLY_MARGIN = timedelta(hours=12)
 # the sites' threads and this one write the status file (read, change, replace)
 _STATUS_LOCK = threading.RLock()
 
@@ -174,14 +175,20 @@ def create(settings: Settings) -> Report:
     write_borgmatic_config(settings)
     initialised = _initialised(settings)
     now = datetime.now(UTC)
-    compacting = {site for site in settings.sites if _compact_due(settings, site, now)}
+    status = read_status(settings.data_dir)
+    compacting = {
+        site for site in settings.sites if _weekly_due(status.get("compact", {}).get(site), now)
+    }
+    full_check = _weekly_due(status.get("integrity_check"), now)
     ready = settings.work_dir / "snapshot-ready"
     snapshot: dict = {}
 
     def take_snapshot(verdict):
         started = time.monotonic()
         try:
-            snapshot["manifest"] = snap.make_snapshot(settings)
+            snapshot["manifest"] = snap.make_snapshot(settings, full_check=full_check)
+            if settings.is_sqlite and full_check:
+                _remember_full_check(settings)
         except Exception as exc:  # a database error too: both sites fail and say why
             snapshot["error"] = exc
         finally:  # whatever happened: the sites' runs wait for this
@@ -231,7 +238,9 @@ def create(settings: Settings) -> Report:
         return (
             f"archive {_created_archive_name(result.stdout)} ({rows} rows, "
             f"{len(manifest['files'])} files) snapshot={snapshot['seconds']:.1f}s "
-            f"site={time.monotonic() - started:.1f}s" + (" compacted" if compact else "")
+            f"site={time.monotonic() - started:.1f}s"
+            + (f" check={manifest['integrity_check']}" if "integrity_check" in manifest else "")
+            + (" compacted" if compact else "")
         )
 
     try:
@@ -243,12 +252,21 @@ def create(settings: Settings) -> Report:
         ready.unlink(missing_ok=True)
 
 
-def _compact_due(settings: Settings, site: str, now: datetime) -> bool:
-    """Whether SITE's weekly compaction is due (none recorded, or the last one a week ago;
-    the margin keeps the daily timer's randomised delay from pushing it to every 8th day)."""
-    entry = read_status(settings.data_dir).get("compact", {}).get(site, {})
-    last = _moment(entry.get("last_success"))
-    return last is None or now - last >= COMPACT_EVERY - COMPACT_MARGIN
+def _weekly_due(entry: dict | None, now: datetime) -> bool:
+    """Whether a weekly step is due by its status ENTRY (none recorded, or the last success
+    a week ago; the margin keeps the daily timer's randomised delay from pushing it to
+    every 8th day)."""
+    last = _moment((entry or {}).get("last_success"))
+    return last is None or now - last >= WEEKLY - WEEKLY_MARGIN
+
+
+def _remember_full_check(settings: Settings) -> None:
+    """A full integrity check of the SQLite snapshot passed: the next is due in a week."""
+    with _STATUS_LOCK:
+        status = read_status(settings.data_dir)
+        now = datetime.now(UTC).isoformat(timespec="seconds")
+        status["integrity_check"] = {"last_success": now}
+        _write_status(settings.status_path, status)
 
 
 def _created_archive_name(stdout: str) -> str:
@@ -390,10 +408,7 @@ def restore_into(
         database = snap._database(url)
         try:
             restored.problems = snap.verify(
-                extract / "snapshot",
-                into,
-                database,
-                database_file=db_path,
+                extract / "snapshot", into, database, url, database_file=db_path
             )
             if not restored.problems:
                 applied = upgrade(database)

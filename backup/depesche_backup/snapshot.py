@@ -105,9 +105,11 @@ def row_counts(database) -> dict[str, int]:
         return {m._meta.table_name: m.select().count() for m in models}
 
 
-DIGEST_FORMAT = 3
+DIGEST_FORMAT = 4
 # The server's text form of the rows must not depend on the server's or the session's
-# settings: the copy is often verified on another machine than the one backed up.
+# settings: the copy is often verified on another machine than the one backed up. Format 3
+# set these in its own session; pg_dump (format 4) sets the date and interval styles and the
+# float digits itself, and gets the rest as PGOPTIONS.
 PG_DIGEST_SETTINGS = {
     "TimeZone": "UTC",
     "DateStyle": "ISO, YMD",
@@ -117,13 +119,14 @@ PG_DIGEST_SETTINGS = {
 }
 
 
-def table_digests(database, fmt: int = DIGEST_FORMAT) -> dict[str, str]:
-    """A sha256 per table over all its rows in key order: any changed value changes the
-    digest. Format 3 (PostgreSQL; a SQLite snapshot is proven by the checksum of its
-    database file instead) hashes each table as the server writes it with COPY, ordered by
-    key, as it streams: no row is turned into Python values. Format 2, of manifests
-    written before, hashed the `repr` of the driver's rows (several times slower); format
-    1 one JSON list per table."""
+PG_DUMP_SETTINGS = ("TimeZone", "bytea_output")
+
+
+def table_digests(database, fmt: int) -> dict[str, str]:
+    """A sha256 per table over all its rows as manifests of format 3 and older have them
+    (format 4 takes them from the dump: `pg_dump_digests`). Format 3 hashes each table as the
+    server writes it with COPY, ordered by key; format 2 the `repr` of the driver's rows in
+    key order; format 1 one JSON list per table."""
     from app.models import all_models
 
     if fmt == 1:
@@ -131,7 +134,7 @@ def table_digests(database, fmt: int = DIGEST_FORMAT) -> dict[str, str]:
             table: hashlib.sha256(json.dumps(rows, default=str).encode()).hexdigest()
             for table, rows in table_rows(database).items()
         }
-    if fmt >= 3:
+    if fmt == 3:
         return _pg_copy_digests(database)
     digests = {}
     models = all_models()
@@ -216,15 +219,21 @@ def app_version() -> str:
         return "unknown"
 
 
-def integrity_check(path: Path) -> None:
+def integrity_check(path: Path, full: bool = True) -> None:
+    """SQLite's `PRAGMA integrity_check`, or with FULL false its `quick_check`: the same
+    checks of every page, b-tree, record and NOT NULL/CHECK constraint, in a fifth of the
+    time, without comparing each index with its table (UNIQUE included)."""
+    query = "PRAGMA integrity_check" if full else "PRAGMA quick_check"
     with contextlib.closing(sqlite3.connect(path)) as conn:
-        result = conn.execute("PRAGMA integrity_check").fetchall()
+        result = conn.execute(query).fetchall()
     if result != [("ok",)]:
-        raise BackupError(f"SQLite integrity check of {path} failed: {result[:3]}")
+        raise BackupError(f"SQLite {query.split()[1]} of {path} failed: {result[:3]}")
 
 
-def make_snapshot(settings: Settings) -> dict:
-    """Write ``WORK_DIR/snapshot`` afresh and return its manifest."""
+def make_snapshot(settings: Settings, full_check: bool = True) -> dict:
+    """Write ``WORK_DIR/snapshot`` afresh and return its manifest. A SQLite copy gets the
+    full integrity check, or with FULL_CHECK false the quick one (`create` on the days
+    between the weekly full checks; every restore checks in full)."""
     from app.models import schema_revision
 
     target = settings.work_dir / "snapshot"
@@ -249,7 +258,7 @@ def make_snapshot(settings: Settings) -> dict:
             copy.connect()  # sets its journal mode: from here on the file's bytes are final
             # the integrity check (the snapshot's longest step) beside the counts and the
             # files: SQLite lets go of Python's lock while it works
-            checked = pool.submit(integrity_check, dump)
+            checked = pool.submit(integrity_check, dump, full_check)
             counts, revision = row_counts(copy), schema_revision(copy)
             found_versions = versions(copy, True)
             copy.close()
@@ -264,7 +273,10 @@ def make_snapshot(settings: Settings) -> dict:
             checked.result()
             # the file as archived, read once nothing has it open: a restore that yields
             # the same bytes holds every row of every table unchanged
-            proof = {"database_sha256": sha256(dump)}
+            proof = {
+                "database_sha256": sha256(dump),
+                "integrity_check": "full" if full_check else "quick",
+            }
 
     manifest = {
         "format": DIGEST_FORMAT,
@@ -304,44 +316,103 @@ def _link_files(settings: Settings, target: Path) -> dict[str, str]:
 
 
 def _pg_dump(settings: Settings, database, path: Path):
-    """pg_dump -Fc inside an exported snapshot: the row counts of the manifest are those of
-    exactly the dumped state. Uncompressed (-Z0): borg compresses what it stores, and only
-    an uncompressed dump has the same bytes as yesterday's wherever the data is the same,
-    which borg's deduplication needs (and zlib in pg_dump costs seconds of CPU)."""
-    from app.models import schema_revision
+    """pg_dump -Fc inside an exported snapshot: the schema revision of the manifest is that
+    of exactly the dumped state, and its row counts and digests are read from the dump as
+    it is written (`pg_dump_digests`): the tables are read once, by pg_dump, not a second
+    time by COPY (decisions, D24). Uncompressed (-Z0): borg compresses what it stores, and
+    only an uncompressed dump has the same bytes as yesterday's wherever the data is the
+    same, which borg's deduplication needs (and zlib in pg_dump costs seconds of CPU)."""
+    from app.models import all_models, schema_revision
 
     database.connect(reuse_if_open=True)
     with database.atomic():
         database.execute_sql("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
         snapshot_id = database.execute_sql("SELECT pg_export_snapshot()").fetchone()[0]
-        # pg_dump works in a process of its own while this one counts and hashes the same
-        # snapshot (exported until this transaction ends, after pg_dump has finished)
-        with tempfile.TemporaryFile() as errors:
-            dump = subprocess.Popen(  # noqa: S603
-                [
-                    "pg_dump",
-                    "-Fc",
-                    "-Z0",
-                    f"--snapshot={snapshot_id}",
-                    "-f",
-                    str(path),
-                    pg_dsn(settings),
-                ],
-                stdout=subprocess.DEVNULL,
-                stderr=errors,
+        revision = schema_revision(database)
+        found_versions = versions(database, False)
+        # exported until this transaction ends, after pg_dump has finished
+        found = pg_dump_digests(pg_dsn(settings), path, snapshot_id)
+    tables = [m._meta.table_name for m in all_models() if m._meta.table_name in found]
+    counts = {table: found[table][0] for table in tables}
+    digests = {table: found[table][1] for table in tables}
+    return counts, revision, found_versions, digests
+
+
+def pg_dump_digests(
+    url: str, path: Path | None = None, snapshot_id: str | None = None
+) -> dict[str, tuple[int, str]]:
+    """Dump the database at URL with `pg_dump -Fc -Z0` (of the exported snapshot
+    SNAPSHOT_ID if given) into PATH if given, and return the rows and sha256 per table of
+    what it dumped (tables by name without their schema): the dump streams through `tee`
+    into `pg_restore --data-only`, whose COPY text `copy_digests` reads while pg_dump still
+    writes. The backup and the verification of a restored copy both dump this way, with
+    the server settings that fix the rows' text form."""
+    options = " ".join(f"-c {name}={PG_DIGEST_SETTINGS[name]}" for name in PG_DUMP_SETTINGS)
+    env = {**os.environ, "PGOPTIONS": f"{os.environ.get('PGOPTIONS', '')} {options}".strip()}
+    snapshot = [f"--snapshot={snapshot_id}"] if snapshot_id else []
+    commands = [["pg_dump", "-Fc", "-Z0", *snapshot, pg_dsn(url)]]
+    if path is not None:
+        commands.append(["tee", str(path)])
+    commands.append(["pg_restore", "--data-only", "-f", "-"])
+    with tempfile.TemporaryFile() as errors:
+        processes: list[subprocess.Popen] = []
+        for command in commands:
+            source = processes[-1].stdout if processes else subprocess.DEVNULL
+            processes.append(
+                subprocess.Popen(  # noqa: S603
+                    command, stdin=source, stdout=subprocess.PIPE, stderr=errors, env=env
+                )
             )
-            try:
-                counts = row_counts(database)
-                digests = table_digests(database)
-                revision = schema_revision(database)
-                found_versions = versions(database, False)
-            finally:
-                returncode = dump.wait()
+            if source is not subprocess.DEVNULL:
+                source.close()  # the next one reads it now
+        output = processes[-1].stdout
+        try:
+            found = copy_digests(iter(lambda: output.read(1 << 20), b""))
+        finally:
+            output.close()
+            codes = [process.wait() for process in processes]
             errors.seek(0)
             message = errors.read().decode("utf-8", "replace").strip()
-    if returncode != 0:
-        raise BackupError(f"pg_dump failed: {message}")
-    return counts, revision, found_versions, digests
+    if any(codes):
+        raise BackupError(f"pg_dump failed: {message or f'exit codes {codes}'}")
+    return found
+
+
+def copy_digests(blocks) -> dict[str, tuple[int, str]]:
+    """Rows and sha256 per table of the SQL text BLOCKS (bytes) that pg_restore writes: the
+    lines between `COPY schema.table (…) FROM stdin;` and `\\.`. COPY's text form
+    escapes line breaks inside values, so each line is one row; they are hashed in sorted
+    order, as a restored table need not keep the order in which it was loaded (PostgreSQL
+    fills pages with room left before it takes a new one)."""
+    found: dict[str, tuple[int, str]] = {}
+    buffer, pos, table, parts = b"", 0, None, []
+    for block in blocks:
+        buffer, pos = buffer[pos:] + block, 0
+        while True:
+            if table is None:  # between tables: SQL, a line at a time
+                end = buffer.find(b"\n", pos)
+                if end < 0:
+                    break
+                line, pos = buffer[pos:end], end + 1
+                if line.startswith(b"COPY "):
+                    table = line.split(b" ", 2)[1].split(b".", 1)[-1].strip(b'"').decode()
+                    pos, parts = end, []  # BUFFER[POS] is now the line break before a row
+                continue
+            end = buffer.find(b"\n\\.\n", pos)
+            if end < 0:  # all but the last line, which may be the start of the end mark
+                cut = buffer.rfind(b"\n", pos)
+                parts.append(buffer[pos + 1 : cut + 1])
+                pos = cut
+                break
+            parts.append(buffer[pos + 1 : end + 1])
+            rows = b"".join(parts).split(b"\n")[:-1]  # each row ends with a line break
+            rows.sort()
+            digest = hashlib.sha256(b"\n".join(rows) + (b"\n" if rows else b""))
+            found[table] = (len(rows), digest.hexdigest())
+            pos, table = end + 4, None
+    if table is not None:
+        raise BackupError(f"the dump's data of table {table} ends without its end mark")
+    return found
 
 
 def pg_dsn(settings_or_url) -> str:
@@ -354,12 +425,17 @@ def pg_database_name(url: str) -> str:
 
 
 def verify(
-    snapshot: Path, data_dir: Path, database, database_file: Path | None = None
+    snapshot: Path,
+    data_dir: Path,
+    database,
+    database_url: str,
+    database_file: Path | None = None,
 ) -> list[str]:
     """Compare a restored copy with the manifest: the SQLite database file's checksum (or,
     for PostgreSQL and older manifests, one per table), row counts per table and file
-    checksums. DATABASE_FILE is the restored SQLite file, not yet opened by the app.
-    Returns the differences (empty: all equal)."""
+    checksums. DATABASE_FILE is the restored SQLite file, not yet opened by the app; a
+    restored PostgreSQL database (DATABASE_URL) is dumped again as the backup dumped it
+    (format 4). Returns the differences (empty: all equal)."""
     manifest = json.loads((snapshot / MANIFEST).read_text())
     problems = []
     # first: opening the file in WAL mode rewrites its header
@@ -371,7 +447,12 @@ def verify(
         if counts.get(table) != expected:
             problems.append(f"table {table}: {counts.get(table)} rows, manifest says {expected}")
     if manifest.get("table_sha256"):
-        digests = table_digests(database, manifest.get("format", 1))
+        fmt = manifest.get("format", 1)
+        if fmt >= 4:
+            again = pg_dump_digests(database_url)  # dumped as the backup dumped it
+            digests = {table: found[1] for table, found in again.items()}
+        else:
+            digests = table_digests(database, fmt)
         for table, expected in manifest["table_sha256"].items():
             same_count = counts.get(table) == manifest["row_counts"][table]
             if digests.get(table) != expected and same_count:

@@ -99,7 +99,7 @@ def test_manifest_describes_the_snapshot(instance):
     if settings.is_sqlite:  # the archived file's bytes prove every table
         assert manifest["database_sha256"] == snapshot.sha256(dump)
         assert "table_sha256" not in manifest
-    else:  # per table, the rows' text forms hashed by the server
+    else:  # per table, the rows as the archived dump holds them
         assert set(manifest["table_sha256"]) == set(manifest["row_counts"])
         assert manifest["table_sha256"]["user"] != manifest["table_sha256"]["person"]
     # never the live database, its WAL, the queue or the tool's own files

@@ -98,7 +98,7 @@ def test_a_failed_snapshot_leaves_no_archive_at_either_site(instance, monkeypatc
     from backup.depesche_backup import operations, snapshot
     from backup.depesche_backup.settings import BackupError, list_archives
 
-    def broken(settings):
+    def broken(settings, full_check=True):
         raise BackupError("SQLite integrity check of the copy failed (simulated)")
 
     monkeypatch.setattr(snapshot, "make_snapshot", broken)
