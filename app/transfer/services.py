@@ -46,6 +46,9 @@ from app.transfer.reading import ImportFileError
 log = logging.getLogger("depesche.imports")
 
 BATCH_SIZE = 1000  # rows per transaction
+# batches written at once: PostgreSQL's server checks keys and fills indexes on two cores
+# (D42); SQLite has one writer at a time
+WRITERS = {True: 2, False: 1}
 INSERT_CHUNK = 200  # rows per INSERT statement (SQLite's variable limit)
 PREVIEW_ROWS = 20
 PERSON_DEFAULTS = {name: Person._meta.fields[name].default for name in EDITABLE_FIELDS}
@@ -497,7 +500,8 @@ class Importer:
         self.outlets: dict[str, tuple[int, str]] = {}  # lower name: (id, name)
         self.topics: dict[str, tuple[int, str]] = {}
         self.target = None
-        self.settle = _nothing  # run_import: wait for the writer
+        self.settle = _nothing  # run_import: wait for the writers
+        self.turn = _nothing  # run_import: wait until the batch before is committed
         if job.target_list_id:
             self.target = (
                 importable_lists(user, job).where(DistributionList.id == job.target_list_id).first()
@@ -580,10 +584,15 @@ class Importer:
         creates, updates, issues = plan.creates, plan.updates, plan.issues
         merged_rows = sum(len(r.merged) for r in creates)
         with db.atomic():
+            if plan.ready is None or updates:
+                # outlets or topics to find or create, existing persons to change: only
+                # after the batch before is committed (no duplicates, no lock waits in turn)
+                self.turn()
             created = self._create(creates, plan.ready)
             for row in creates:
                 if self.seen.get(row.key) == (row.number, None):
                     self.seen[row.key] = (row.number, created[row.number])
+            self.turn()  # the rest (audit entries, counters) in file order
             updated_ids = self._update(updates)
             member_ids = list(created.values()) + updated_ids
             if self.target is not None and member_ids:
@@ -987,8 +996,13 @@ def run_import(job_id: int, progress=None) -> ImportJob:
                     progress(len(plan.numbered_rows))
 
             # a failed batch stops the converting thread at once
-            with closing(batches), writing.BatchWriter(importer.write, locale, after) as writer:
-                importer.settle = writer.drain
+            with (
+                closing(batches),
+                writing.BatchWriter(
+                    importer.write, locale, after, WRITERS[is_postgres()]
+                ) as writer,
+            ):
+                importer.settle, importer.turn = writer.drain, writer.turn
                 _run_batches(job, importer, batches, writer)
         except ImportFileError as exc:
             error = str(exc)

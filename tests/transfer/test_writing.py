@@ -2,11 +2,15 @@
 one transaction per batch in file order, the first failure ends the writing, the report and
 the counters hold exactly the committed batches."""
 
+import json
 import threading
 import time
 
+import pytest
+
+from app.audit.models import AuditEntry
 from app.contacts.models import Person, PersonEmail
-from app.transfer import services
+from app.transfer import services, writing
 from app.transfer.models import ImportJob
 from tests.transfer.helpers import import_file
 
@@ -20,6 +24,10 @@ def _csv(tmp_path, rows):
 def _job(app, job):
     with app.app_context():
         return ImportJob.get_by_id(job)
+
+
+def _writers():
+    return [t.name for t in threading.enumerate() if t.name.startswith("import-writer")]
 
 
 def _names(app):
@@ -41,8 +49,18 @@ def test_batches_are_written_in_order_in_the_writer_thread(
     monkeypatch.setattr(services.Importer, "write", write)
     job = _job(app, import_file(client, world["alpha"].id, path))
     assert job.state == "done" and (job.created, job.processed) == (10, 10)
-    assert written == [("import-writer", row) for row in (2, 5, 8, 11)]
-    assert "import-writer" not in {t.name for t in threading.enumerate()}
+    assert sorted(row for _, row in written) == [2, 5, 8, 11]
+    assert all(name.startswith("import-writer") for name, _ in written)
+    with app.app_context():  # committed in file order, whichever writer wrote which batch
+        batches = (
+            AuditEntry.select()
+            .where((AuditEntry.action == "import_job.batch") & (AuditEntry.target_id == job.id))
+            .order_by(AuditEntry.seq)
+        )
+        created = [json.loads(entry.details)["created_ids"] for entry in batches]
+    assert [len(ids) for ids in created] == [3, 3, 3, 1]
+    assert sum(created, []) == sorted(sum(created, []))
+    assert not _writers()
 
 
 def test_a_failed_batch_is_the_last_written_even_when_the_next_one_was_planned(
@@ -81,10 +99,11 @@ def test_a_failed_batch_is_the_last_written_even_when_the_next_one_was_planned(
     job = _job(app, import_file(client, world["alpha"].id, path))
     assert job.state == "failed"
     assert "rows 5 to 7" in job.error and "RuntimeError" in job.error
-    assert written == [2, 5]
+    # PostgreSQL's second writer may have written rows 8-10 meanwhile: rolled back
+    assert written[:2] == [2, 5] and set(written) <= {2, 5, 8}
     assert (job.created, job.processed) == (3, 3)
     assert _names(app) == ["Name0", "Name1", "Name2"]
-    assert "import-writer" not in {t.name for t in threading.enumerate()}
+    assert not _writers()
 
 
 def test_a_batch_that_fails_before_the_writer_waits_for_the_batches_before_it(
@@ -166,7 +185,7 @@ def test_a_writer_without_a_connection_fails_the_first_batch(
     original = db.obj.connect
 
     def connect(*args, **kwargs):
-        if threading.current_thread().name == "import-writer":
+        if threading.current_thread().name.startswith("import-writer"):
             raise OperationalError("the server went away")
         return original(*args, **kwargs)
 
@@ -176,4 +195,49 @@ def test_a_writer_without_a_connection_fails_the_first_batch(
     assert "rows 2 to 4" in job.error and "OperationalError" in job.error
     assert (job.created, job.processed) == (0, 0)
     assert _names(app) == []
-    assert "import-writer" not in {t.name for t in threading.enumerate()}
+    assert not _writers()
+
+
+def _two_writers(app, write):
+    """Items 0-3 through a BatchWriter with two writer threads; (items committed in the
+    order they were, the WriteFailed raised or None)."""
+    committed = []
+    with app.test_request_context():
+        try:
+            with writing.BatchWriter(write, "de", committed.append, writers=2) as writer:
+                write.turn = writer.turn
+                for item in range(4):
+                    writer.put(item)
+                writer.drain()
+        except writing.WriteFailed as failed:
+            return committed, failed
+    return committed, None
+
+
+def test_two_writers_commit_in_order_whichever_is_done_first(app):
+    def write(item):
+        time.sleep(0.3 if item % 2 == 0 else 0)  # the odd items are ready first
+        write.turn()
+
+    committed, failed = _two_writers(app, write)
+    assert failed is None and committed == [0, 1, 2, 3]
+
+
+@pytest.mark.parametrize("also_failing", [None, 2])
+def test_two_writers_stop_at_the_first_failure_in_file_order(app, also_failing):
+    """Item 1 fails late, while item 2 (on the other writer) is done with its own work
+    first — or fails even earlier: item 0 commits, item 1's failure is the one raised, and
+    nothing after it commits."""
+
+    def write(item):
+        if item == 1:
+            time.sleep(0.3)
+            raise RuntimeError("disk full")
+        if item == also_failing:
+            raise LookupError("bad row")
+        write.turn()
+
+    committed, failed = _two_writers(app, write)
+    assert committed == [0]
+    assert failed is not None and failed.item == 1 and isinstance(failed.error, RuntimeError)
+    assert not _writers()
