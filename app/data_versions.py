@@ -1,8 +1,9 @@
 """Data versions (D41): what a process derives from many rows (the contacts screen's count
 of 100,000 persons) is kept until the rows change, in this process or any other.
 
-A version is a row of `data_version`, changed by database triggers (migration 0024) in the
-same transaction as every write of the data it stands for: no service, import, bulk load or
+A version is a row of `data_version`, changed by database triggers (migration 0024; on
+PostgreSQL once per transaction since 0027) in the same transaction as every write of the
+data it stands for: no service, import, bulk load or
 other process can write without changing it. A new value is never an old one (SQLite: a
 random 64-bit number; PostgreSQL: the writing transaction's id), also not after a rollback,
 so a value read stands for exactly one state of the data.
