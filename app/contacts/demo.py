@@ -19,6 +19,7 @@ from __future__ import annotations
 import io
 import random
 import time
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from itertools import chain
@@ -262,8 +263,13 @@ class _Writer:
         self.postgres = isinstance(db.obj, PostgresqlDatabase)
 
     def write(self, model, columns: tuple[str, ...], rows: list[tuple]) -> None:
+        self.send(self.prepare(model, columns, rows))
+
+    def prepare(self, model, columns: tuple[str, ...], rows: list[tuple]):
+        """What `send` writes: on PostgreSQL the COPY statement and its text, made here
+        without the database (so another thread can make it while `send` runs)."""
         if not rows:
-            return
+            return None
         fields = [model._meta.fields[name] for name in columns]
         rest = [
             f
@@ -272,11 +278,19 @@ class _Writer:
         ]
         tail = tuple(f.default() if callable(f.default) else f.default for f in rest)
         if self.postgres:
-            self._copy(model, fields + rest, rows, tail)
+            return self._copy_text(model, fields + rest, rows, tail)
+        return model, fields + rest, rows, tail
+
+    def send(self, prepared) -> None:
+        if prepared is None:
             return
+        if self.postgres:
+            statement, buffer = prepared
+            db.cursor().copy_expert(statement, buffer)
+            return
+        model, columns, rows, tail = prepared
         # Several rows per statement (a VALUES list peewee writes with placeholders), sent
         # with executemany: twice as fast as one row per statement.
-        columns = fields + rest
         per = max(1, min(ROWS_PER_STATEMENT, SQLITE_VARIABLES // len(columns)))
         if tail:
             rows = [row + tail for row in rows]
@@ -292,7 +306,8 @@ class _Writer:
             statement, _ = model.insert_many(rows[whole:], fields=columns).sql()
             cursor.execute(statement, tuple(chain.from_iterable(rows[whole:])))
 
-    def _copy(self, model, fields, rows, tail) -> None:
+    @staticmethod
+    def _copy_text(model, fields, rows, tail):
         from psycopg2 import sql
 
         buffer = io.StringIO()
@@ -308,7 +323,7 @@ class _Writer:
             sql.Identifier(model._meta.table_name),
             sql.SQL(", ").join(sql.Identifier(f.column_name) for f in fields),
         )
-        db.cursor().copy_expert(statement, buffer)
+        return statement, buffer
 
 
 def _copy_value(value) -> str:
@@ -539,19 +554,41 @@ CHUNK = 10_000  # persons generated and written at a time
 
 def _persons(rng, clients, count, topics_of, outlets_of) -> None:
     """The persons with their addresses, numbers, outlets and topics, built and written a
-    chunk at a time. (Building the next chunk in a thread while this one writes is slower:
-    the writer waits for the interpreter lock after every row the driver steps.)"""
+    chunk at a time; on PostgreSQL the next chunk is built while this one is written
+    (`_made_ahead`). On SQLite building in a thread is slower: the writer waits for the
+    interpreter lock after every row the driver steps."""
     writer = _Writer()
     next_id = _next_id(Person)
-    with _bulk_person_load(person_ids=(next_id, next_id + count - 1)):
+    chunks = (
+        (
+            writer.prepare(Person, PERSON_COLUMNS, persons),
+            writer.prepare(PersonEmail, ("person", "address", "is_primary"), emails),
+            writer.prepare(PersonPhone, ("person", "number", "kind", "is_primary"), phones),
+            writer.prepare(PersonOutlet, ("person", "outlet", "position", "department"), outlets),
+            writer.prepare(PersonTopic, ("person", "topic"), topics),
+        )
         for persons, emails, phones, outlets, topics in _person_rows(
             rng, clients, count, next_id, topics_of, outlets_of
-        ):
-            writer.write(Person, PERSON_COLUMNS, persons)
-            writer.write(PersonEmail, ("person", "address", "is_primary"), emails)
-            writer.write(PersonPhone, ("person", "number", "kind", "is_primary"), phones)
-            writer.write(PersonOutlet, ("person", "outlet", "position", "department"), outlets)
-            writer.write(PersonTopic, ("person", "topic"), topics)
+        )
+    )
+    with _bulk_person_load(person_ids=(next_id, next_id + count - 1)):
+        for chunk in _made_ahead(chunks) if writer.postgres else chunks:
+            for prepared in chunk:
+                writer.send(prepared)
+
+
+def _made_ahead(items):
+    """The items of an iterator, each next one made in a second thread while the caller
+    works on this one. On PostgreSQL the writer waits for the server (COPY) without the
+    interpreter lock, so the next chunk's rows and COPY text are made meanwhile, on the
+    other core. (SQLite's driver takes the lock back after every row it steps: there the
+    chunks are made in turn, see `_persons`.) The items are made in order, one at a time:
+    the same rows as without the thread."""
+    with ThreadPoolExecutor(max_workers=1) as maker:
+        pending = maker.submit(next, items, None)
+        while (item := pending.result()) is not None:
+            pending = maker.submit(next, items, None)
+            yield item
 
 
 def _person_rows(rng, clients, count, next_id, topics_of, outlets_of):

@@ -221,7 +221,7 @@ def _failing_topic_links(monkeypatch, fail):
     """The writer fails (or writes a link to a person that does not exist) for the second
     chunk of persons' topics."""
     monkeypatch.setattr(demo, "CHUNK", 100)
-    write, seen = demo._Writer.write, []
+    prepare, seen = demo._Writer.prepare, []
 
     def failing(self, model, columns, rows):
         if model is PersonTopic:
@@ -230,9 +230,9 @@ def _failing_topic_links(monkeypatch, fail):
                 if fail == "raise":
                     raise RuntimeError("disk full")
                 rows = rows + [(10**9, rows[0][1])]
-        return write(self, model, columns, rows)
+        return prepare(self, model, columns, rows)
 
-    monkeypatch.setattr(demo._Writer, "write", failing)
+    monkeypatch.setattr(demo._Writer, "prepare", failing)
 
 
 @pytest.mark.parametrize("fail", ["raise", "dangling link"])
