@@ -9,7 +9,9 @@ search text is joined from the canonical forms of those pool entries, each compu
 database in one transaction, 10,000 persons at a time: on SQLite with the driver's
 `executemany` of 100-row INSERTs, the full-text insert trigger of `person` set aside and
 the new rows indexed with one `INSERT … SELECT` at the end; on PostgreSQL with
-`COPY … FROM STDIN`. Into empty tables the secondary indexes are built after the load.
+`COPY … FROM STDIN`, the next chunk built in a second thread meanwhile. Into empty tables
+the secondary indexes are built after the load (on PostgreSQL the foreign keys between
+those tables are added back after it too).
 The load ends with ANALYZE. The result is the same as through the services: tests compare
 the search text with `reindex`.
 """
