@@ -9,7 +9,9 @@ search text is joined from the canonical forms of those pool entries, each compu
 database in one transaction, 10,000 persons at a time: on SQLite with the driver's
 `executemany` of 100-row INSERTs, the full-text insert trigger of `person` set aside and
 the new rows indexed with one `INSERT … SELECT` at the end; on PostgreSQL with
-`COPY … FROM STDIN`. Into empty tables the secondary indexes are built after the load.
+`COPY … FROM STDIN`, the next chunk built in a second thread meanwhile. Into empty tables
+the secondary indexes are built after the load (on PostgreSQL the foreign keys between
+those tables are added back after it too).
 The load ends with ANALYZE. The result is the same as through the services: tests compare
 the search text with `reindex`.
 """
@@ -19,6 +21,7 @@ from __future__ import annotations
 import io
 import random
 import time
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from itertools import chain
@@ -262,8 +265,13 @@ class _Writer:
         self.postgres = isinstance(db.obj, PostgresqlDatabase)
 
     def write(self, model, columns: tuple[str, ...], rows: list[tuple]) -> None:
+        self.send(self.prepare(model, columns, rows))
+
+    def prepare(self, model, columns: tuple[str, ...], rows: list[tuple]):
+        """What `send` writes: on PostgreSQL the COPY statement and its text, made here
+        without the database (so another thread can make it while `send` runs)."""
         if not rows:
-            return
+            return None
         fields = [model._meta.fields[name] for name in columns]
         rest = [
             f
@@ -272,11 +280,19 @@ class _Writer:
         ]
         tail = tuple(f.default() if callable(f.default) else f.default for f in rest)
         if self.postgres:
-            self._copy(model, fields + rest, rows, tail)
+            return self._copy_text(model, fields + rest, rows, tail)
+        return model, fields + rest, rows, tail
+
+    def send(self, prepared) -> None:
+        if prepared is None:
             return
+        if self.postgres:
+            statement, buffer = prepared
+            db.cursor().copy_expert(statement, buffer)
+            return
+        model, columns, rows, tail = prepared
         # Several rows per statement (a VALUES list peewee writes with placeholders), sent
         # with executemany: twice as fast as one row per statement.
-        columns = fields + rest
         per = max(1, min(ROWS_PER_STATEMENT, SQLITE_VARIABLES // len(columns)))
         if tail:
             rows = [row + tail for row in rows]
@@ -292,7 +308,8 @@ class _Writer:
             statement, _ = model.insert_many(rows[whole:], fields=columns).sql()
             cursor.execute(statement, tuple(chain.from_iterable(rows[whole:])))
 
-    def _copy(self, model, fields, rows, tail) -> None:
+    @staticmethod
+    def _copy_text(model, fields, rows, tail):
         from psycopg2 import sql
 
         buffer = io.StringIO()
@@ -308,7 +325,7 @@ class _Writer:
             sql.Identifier(model._meta.table_name),
             sql.SQL(", ").join(sql.Identifier(f.column_name) for f in fields),
         )
-        db.cursor().copy_expert(statement, buffer)
+        return statement, buffer
 
 
 def _copy_value(value) -> str:
@@ -539,19 +556,41 @@ CHUNK = 10_000  # persons generated and written at a time
 
 def _persons(rng, clients, count, topics_of, outlets_of) -> None:
     """The persons with their addresses, numbers, outlets and topics, built and written a
-    chunk at a time. (Building the next chunk in a thread while this one writes is slower:
-    the writer waits for the interpreter lock after every row the driver steps.)"""
+    chunk at a time; on PostgreSQL the next chunk is built while this one is written
+    (`_made_ahead`). On SQLite building in a thread is slower: the writer waits for the
+    interpreter lock after every row the driver steps."""
     writer = _Writer()
     next_id = _next_id(Person)
-    with _bulk_person_load(person_ids=(next_id, next_id + count - 1)):
+    chunks = (
+        (
+            writer.prepare(Person, PERSON_COLUMNS, persons),
+            writer.prepare(PersonEmail, ("person", "address", "is_primary"), emails),
+            writer.prepare(PersonPhone, ("person", "number", "kind", "is_primary"), phones),
+            writer.prepare(PersonOutlet, ("person", "outlet", "position", "department"), outlets),
+            writer.prepare(PersonTopic, ("person", "topic"), topics),
+        )
         for persons, emails, phones, outlets, topics in _person_rows(
             rng, clients, count, next_id, topics_of, outlets_of
-        ):
-            writer.write(Person, PERSON_COLUMNS, persons)
-            writer.write(PersonEmail, ("person", "address", "is_primary"), emails)
-            writer.write(PersonPhone, ("person", "number", "kind", "is_primary"), phones)
-            writer.write(PersonOutlet, ("person", "outlet", "position", "department"), outlets)
-            writer.write(PersonTopic, ("person", "topic"), topics)
+        )
+    )
+    with _bulk_person_load(person_ids=(next_id, next_id + count - 1)):
+        for chunk in _made_ahead(chunks) if writer.postgres else chunks:
+            for prepared in chunk:
+                writer.send(prepared)
+
+
+def _made_ahead(items):
+    """The items of an iterator, each next one made in a second thread while the caller
+    works on this one. On PostgreSQL the writer waits for the server (COPY) without the
+    interpreter lock, so the next chunk's rows and COPY text are made meanwhile, on the
+    other core. (SQLite's driver takes the lock back after every row it steps: there the
+    chunks are made in turn, see `_persons`.) The items are made in order, one at a time:
+    the same rows as without the thread."""
+    with ThreadPoolExecutor(max_workers=1) as maker:
+        pending = maker.submit(next, items, None)
+        while (item := pending.result()) is not None:
+            pending = maker.submit(next, items, None)
+            yield item
 
 
 def _person_rows(rng, clients, count, next_id, topics_of, outlets_of):
@@ -734,8 +773,10 @@ def _indexes_set_aside(models):
     """Into empty tables, rows go faster without their secondary indexes, which are then
     built once, sorted, from the stored definitions (SQLite's sqlite_master, PostgreSQL's
     pg_indexes: exactly as migrated, the full-text GIN index included). Unique indexes are
-    checked when they are built. All inside the caller's transaction: on an error nothing
-    is lost. With rows present the indexes stay (rebuilding them would cost more)."""
+    checked when they are built; on PostgreSQL the foreign keys between these tables go
+    the same way (`_foreign_keys_set_aside`). All inside the caller's transaction: on an
+    error nothing is lost. With rows present the indexes stay (rebuilding them would cost
+    more)."""
     from playhouse.migrate import migrate
 
     tables = [model._meta.table_name for model in models]
@@ -766,10 +807,59 @@ def _indexes_set_aside(models):
         ]
     migrator = Migrator(db.obj)
     migrate(*(migrator.drop_index(table, name) for table, name, _ in indexes))
+    constraints = _foreign_keys_set_aside(tables)
     yield
     data_versions.settle()  # PostgreSQL builds no index while trigger events are pending
     for _, _, definition in indexes:
         db.execute_sql(definition)
+    _foreign_keys_restored(constraints)
+
+
+def _foreign_keys_set_aside(tables) -> list[tuple[str, str, str]]:
+    """PostgreSQL checks a foreign key with a query per written row (a trigger event each,
+    ~5 µs): for the ~740,000 checks of 100,000 persons' links that was half of the load.
+    Between the tables being filled (both ends empty and locked exclusively since their
+    indexes were dropped) the constraints are dropped here and added again by
+    `_foreign_keys_restored`, which checks all rows with one join per constraint.
+    Constraints to other tables (client, topic) stay and check per row: dropping one
+    would lock the other table exclusively (PostgreSQL 15 removes its triggers there) and
+    block every request that reads it. Constraints of other tables referring to these
+    (history, lists, mailings → person) are not touched: inserts are not checked against
+    them. On SQLite a check is an index lookup in the process: nothing is set aside.
+    Returns (table, name, definition) as stored."""
+    if not isinstance(db.obj, PostgresqlDatabase):
+        return []
+    from psycopg2 import sql
+
+    constraints = db.execute_sql(
+        "SELECT t.relname, c.conname, pg_get_constraintdef(c.oid) FROM pg_constraint c "
+        "JOIN pg_class t ON t.oid = c.conrelid JOIN pg_class r ON r.oid = c.confrelid "
+        "WHERE c.contype = 'f' AND t.relname = ANY(%s) AND r.relname = ANY(%s) "
+        "AND t.relnamespace = r.relnamespace "
+        "AND t.relnamespace = (SELECT oid FROM pg_namespace WHERE nspname = current_schema()) "
+        "ORDER BY c.oid",
+        (tables, tables),
+    ).fetchall()
+    for table, name, _ in constraints:
+        statement = sql.SQL("ALTER TABLE {} DROP CONSTRAINT {}").format(
+            sql.Identifier(table), sql.Identifier(name)
+        )
+        db.execute_sql(statement)
+    return constraints
+
+
+def _foreign_keys_restored(constraints) -> None:
+    """The foreign keys `_foreign_keys_set_aside` dropped, added again from their stored
+    definitions; adding one checks every row (an error rolls the whole load back)."""
+    if not constraints:
+        return
+    from psycopg2 import sql
+
+    for table, name, definition in constraints:
+        statement = sql.SQL("ALTER TABLE {} ADD CONSTRAINT {} {}").format(
+            sql.Identifier(table), sql.Identifier(name), sql.SQL(definition)
+        )
+        db.execute_sql(statement)
 
 
 class _bulk_person_load:  # noqa: N801 (used as a context manager)

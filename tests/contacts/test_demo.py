@@ -1,9 +1,14 @@
 """Demo contacts: realistic, deterministic per seed, searchable, loaded in bulk."""
 
 import re
+import sqlite3
 from collections import Counter
 
+import pytest
+from peewee import IntegrityError
+
 from app.clients.models import Client
+from app.contacts import demo
 from app.contacts.demo import generate
 from app.contacts.models import Person, PersonEmail, PersonOutlet, PersonPhone, PersonTopic
 from app.contacts.search import matching
@@ -184,6 +189,66 @@ def test_indexes_stay_when_the_tables_hold_rows(app_ctx):
     assert reindex([p.id for p in Person.select(Person.id)]) == 0
     found = {p.id for p in matching(Person.visible_to(user), "example")}
     assert len(found) == PersonEmail.select(PersonEmail.person).distinct().count()
+
+
+def _constraints():
+    """Every constraint of the schema with its definition (PostgreSQL)."""
+    if backend() == "sqlite":
+        return None
+    return db.execute_sql(
+        "SELECT t.relname, c.conname, pg_get_constraintdef(c.oid) FROM pg_constraint c "
+        "JOIN pg_class t ON t.oid = c.conrelid "
+        "WHERE t.relnamespace = (SELECT oid FROM pg_namespace WHERE nspname = current_schema()) "
+        "ORDER BY 1, 2"
+    ).fetchall()
+
+
+def test_foreign_keys_are_put_back_as_they_were(app_ctx):
+    """On PostgreSQL the foreign keys between the tables being filled are set aside for
+    the load and added again from their stored definitions: afterwards every constraint is
+    as migrated, and they still hold."""
+    clients = [factories.new_client("Alpha AG")]
+    constraints = _constraints()
+    generate(clients, 200, seed=3)
+    assert _constraints() == constraints
+    email = PersonEmail.select().first()
+    with pytest.raises(IntegrityError), db.atomic():
+        PersonEmail.create(person=10**9, address="nobody@example.org", is_primary=False)
+    assert PersonEmail.get_by_id(email.id).person_id == email.person_id
+
+
+def _failing_topic_links(monkeypatch, fail):
+    """The writer fails (or writes a link to a person that does not exist) for the second
+    chunk of persons' topics."""
+    monkeypatch.setattr(demo, "CHUNK", 100)
+    prepare, seen = demo._Writer.prepare, []
+
+    def failing(self, model, columns, rows):
+        if model is PersonTopic:
+            seen.append(model)
+            if len(seen) == 2:
+                if fail == "raise":
+                    raise RuntimeError("disk full")
+                rows = rows + [(10**9, rows[0][1])]
+        return prepare(self, model, columns, rows)
+
+    monkeypatch.setattr(demo._Writer, "prepare", failing)
+
+
+@pytest.mark.parametrize("fail", ["raise", "dangling link"])
+def test_a_failed_load_leaves_the_schema_as_it_was(app_ctx, monkeypatch, fail):
+    """A load that fails midway (an error while writing, or a row that breaks a foreign key:
+    SQLite finds it when it is written, PostgreSQL when the key is added again) leaves no
+    rows and every index, trigger and constraint exactly as before."""
+    clients = [factories.new_client("Alpha AG")]
+    indexes, triggers, constraints = _indexes(), _triggers(), _constraints()
+    _failing_topic_links(monkeypatch, fail)
+    # SQLite's rows go through the driver's cursor: its own IntegrityError
+    broken = (IntegrityError, sqlite3.IntegrityError)
+    with pytest.raises(RuntimeError if fail == "raise" else broken):
+        generate(clients, 300, seed=6)
+    assert (_indexes(), _triggers(), _constraints()) == (indexes, triggers, constraints)
+    assert Person.select().count() == 0 and PersonTopic.select().count() == 0
 
 
 def _triggers():
