@@ -286,13 +286,13 @@ def create_outlets(
         records.append(outlet)
     if not records:
         return []
-    fields = [field for field in Outlet._meta.sorted_fields if field is not Outlet.id]
+    columns = [field for field in Outlet._meta.sorted_fields if field is not Outlet.id]
     ids = []
     with db.atomic():
         for start in range(0, len(records), BATCH):
             query = Outlet.insert_many(
-                [[o.__data__.get(f.name) for f in fields] for o in records[start : start + BATCH]],
-                fields=fields,
+                [[o.__data__.get(f.name) for f in columns] for o in records[start : start + BATCH]],
+                fields=columns,
             ).returning(Outlet.id)
             ids += sorted(row[0] for row in query.tuples().execute())
         # both engines number the rows of one INSERT in the order given (RETURNING's own
