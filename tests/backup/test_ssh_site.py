@@ -51,7 +51,13 @@ def test_site_b_over_ssh_and_down(instance, ssh_site, tmp_path):
     assert down.returncode == 1
     assert "site A: ok: archive depesche-" in down.stdout
     assert f"site B: FAILED: {ssh_site.url(repository)}: " in down.stdout
-    assert "Connection refused" in down.stdout, "the line says why"
+    # the line says why. borg passes on ssh's "Connection refused" when it reads ssh's
+    # stderr before it sees the connection end; under load it may see the end first and
+    # then gives only its own words (a race inside borg's RemoteRepository, seen in CI)
+    reason = down.stdout.split(f"site B: FAILED: {ssh_site.url(repository)}: ")[1]
+    assert "Connection refused" in reason or reason.startswith(
+        "Connection closed by remote host"
+    ), reason
     status = json.loads((Path(env["DEPESCHE_DATA_DIR"]) / "backup-status.json").read_text())
     assert status["create"]["A"]["last_result"] == "ok"
     assert status["create"]["B"]["last_result"] == "failed"
