@@ -18,7 +18,6 @@ the search text with `reindex`.
 
 from __future__ import annotations
 
-import io
 import random
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -42,6 +41,7 @@ from app.contacts.models import (
 from app.contacts.search import canonical_text, name_key, word_forms
 from app.extensions import db
 from app.outlets.models import Outlet, OutletDepartment
+from app.transfer.services import copy_text, send_copy
 
 ROWS_PER_STATEMENT = 100  # rows in one INSERT on SQLite
 SQLITE_VARIABLES = 999  # the lowest limit of parameters per statement of any SQLite
@@ -258,11 +258,14 @@ def _next_id(model) -> int:
 
 class _Writer:
     """Inserts rows (tuples in the order of `columns`) into a model's table; the columns
-    not named get their field's default. SQLite: executemany with the statement peewee
-    builds; PostgreSQL: COPY in text format through psycopg2's copy_expert."""
+    not named get their field's default (created_at and updated_at: the writer's one
+    `now`). SQLite: executemany with the statement peewee builds; PostgreSQL: COPY in text
+    format, made and sent as the import does (`copy_text`, `send_copy`: the constant
+    columns made once per chunk, the whole text handed over in one read)."""
 
     def __init__(self):
         self.postgres = isinstance(db.obj, PostgresqlDatabase)
+        self.now = _timestamp()  # every row's created_at and updated_at
 
     def write(self, model, columns: tuple[str, ...], rows: list[tuple]) -> None:
         self.send(self.prepare(model, columns, rows))
@@ -278,17 +281,23 @@ class _Writer:
             for f in model._meta.sorted_fields
             if f.name not in columns and f is not model._meta.primary_key
         ]
-        tail = tuple(f.default() if callable(f.default) else f.default for f in rest)
+        tail = tuple(
+            self.now
+            if f.name in ("created_at", "updated_at")
+            else f.default()
+            if callable(f.default)
+            else f.default
+            for f in rest
+        )
         if self.postgres:
-            return self._copy_text(model, fields + rest, rows, tail)
+            return copy_text(model, fields + rest, rows, tail)
         return model, fields + rest, rows, tail
 
     def send(self, prepared) -> None:
         if prepared is None:
             return
         if self.postgres:
-            statement, buffer = prepared
-            db.cursor().copy_expert(statement, buffer)
+            send_copy(*prepared)
             return
         model, columns, rows, tail = prepared
         # Several rows per statement (a VALUES list peewee writes with placeholders), sent
@@ -307,41 +316,6 @@ class _Writer:
         if whole < len(rows):
             statement, _ = model.insert_many(rows[whole:], fields=columns).sql()
             cursor.execute(statement, tuple(chain.from_iterable(rows[whole:])))
-
-    @staticmethod
-    def _copy_text(model, fields, rows, tail):
-        from psycopg2 import sql
-
-        buffer = io.StringIO()
-        constant = "\t".join(_copy_value(value) for value in tail)
-        lines = []
-        for row in rows:
-            line = "\t".join([_copy_value(value) for value in row])
-            lines.append(f"{line}\t{constant}" if tail else line)
-        buffer.write("\n".join(lines))
-        buffer.write("\n")
-        buffer.seek(0)
-        statement = sql.SQL("COPY {} ({}) FROM STDIN").format(
-            sql.Identifier(model._meta.table_name),
-            sql.SQL(", ").join(sql.Identifier(f.column_name) for f in fields),
-        )
-        return statement, buffer
-
-
-def _copy_value(value) -> str:
-    """A value in PostgreSQL's COPY text format."""
-    if value.__class__ is str:
-        return (
-            value.replace("\\", "\\\\")
-            .replace("\t", "\\t")
-            .replace("\n", "\\n")
-            .replace("\r", "\\r")
-        )
-    if value is None:
-        return "\\N"
-    if value is True or value is False:
-        return "t" if value else "f"
-    return str(value)
 
 
 def _weighted(pairs) -> list:
@@ -474,7 +448,7 @@ def _cities():
 def _outlets(rng, clients, count, topics_of):
     """Outlets with departments and topics, round robin over the clients:
     ({client id: [_Outlet]}, created)."""
-    writer, now = _Writer(), _timestamp()
+    writer = _Writer()
     cities_of = _cities()
     next_id = _next_id(Outlet)
     rows, department_rows, topic_rows = [], [], []
@@ -506,8 +480,6 @@ def _outlets(rng, clients, count, topics_of):
                 city.name,
                 city.country,
                 "manual",
-                now,
-                now,
             )
         )
         for department in rng.sample(DEPARTMENTS, 4 if kind == "daily" else rng.randint(1, 2)):
@@ -536,8 +508,6 @@ def _outlets(rng, clients, count, topics_of):
             "city",
             "country",
             "origin",
-            "created_at",
-            "updated_at",
         ),  # fmt: skip
         rows,
     )
@@ -549,7 +519,7 @@ def _outlets(rng, clients, count, topics_of):
 PERSON_COLUMNS = (
     "id", "client", "gender", "title", "first_name", "last_name", "position", "department",
     "language", "street", "postcode", "city", "country", "notes", "blocked", "origin",
-    "search_text", "name_key", "created_at", "updated_at",
+    "search_text", "name_key",
 )  # fmt: skip
 CHUNK = 10_000  # persons generated and written at a time
 
@@ -596,7 +566,6 @@ def _made_ahead(items):
 def _person_rows(rng, clients, count, next_id, topics_of, outlets_of):
     """Yield (persons, e-mails, phones, outlet links, topic links) rows, CHUNK persons at a
     time."""
-    now = _timestamp()
     cities_of = _cities()
     name_keys = {last: name_key(last) for last in LAST}  # phonetic keys, once per name (C7)
     countries = _weighted(COUNTRY_WEIGHTS.items())
@@ -741,8 +710,6 @@ def _person_rows(rng, clients, count, next_id, topics_of, outlets_of):
                 "manual",
                 " ".join(filter(None, parts)),
                 name_keys[last],
-                now,
-                now,
             )
         )
         for outlet in links:

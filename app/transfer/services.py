@@ -104,16 +104,22 @@ def _copy_slowly(fields, row) -> str:
     )
 
 
-def _copy_lines(fields, rows) -> str:
+def _copy_lines(fields, rows, tail=()) -> str:
     """The rows in COPY's text format. Text, numbers and keys are joined as they are and
     each line escaped at once (converting value by value was a third of the import's CPU);
     other columns (booleans, times) are converted first, and a row with a NULL goes value
-    by value."""
+    by value. `tail` holds values of further `fields` that are the same in every row
+    (defaults): made once and added to each line."""
+    if tail:
+        end = "\t" + _copy_slowly(fields[len(fields) - len(tail) :], tail)
+        fields = fields[: len(fields) - len(tail)]
+    else:
+        end = ""
     special = [i for i, field in enumerate(fields) if not isinstance(field, _AS_TEXT)]
     lines = []
     for row in rows:
         if None in row:
-            lines.append(_copy_slowly(fields, row))
+            lines.append(_copy_slowly(fields, row) + end)
             continue
         if special:
             row = list(row)
@@ -130,8 +136,9 @@ def _copy_lines(fields, rows) -> str:
             .replace("\n", "\\n")
             .replace("\r", "\\r")
             .replace("\x00", "\t")
+            + end
         )
-    if rows and lines[0] != _copy_slowly(fields, rows[0]):  # values that are not db values
+    if rows and lines[0] != _copy_slowly(fields, rows[0]) + end:  # not database values
         raise ValueError("COPY rows must hold database values")
     lines.append("")
     return "\n".join(lines)
@@ -148,18 +155,19 @@ def _sequence_values(model, count: int) -> list[int]:
     return [row[0] for row in cursor.fetchall()]
 
 
-def _copy_text(model, fields, rows) -> tuple:
-    """(COPY statement, its data) of `rows` into `model`'s `fields` (PostgreSQL)."""
+def copy_text(model, fields, rows, tail=()) -> tuple:
+    """(COPY statement, its data) of `rows` into `model`'s `fields` (PostgreSQL); the last
+    `len(tail)` fields take the values of `tail` in every row."""
     from psycopg2 import sql
 
     statement = sql.SQL("COPY {} ({}) FROM STDIN").format(
         sql.Identifier(model._meta.table_name),
         sql.SQL(", ").join(sql.Identifier(field.column_name) for field in fields),
     )
-    return statement, _copy_lines(list(fields), rows)
+    return statement, _copy_lines(list(fields), rows, tuple(tail))
 
 
-def _send_copy(statement, text: str) -> None:
+def send_copy(statement, text: str) -> None:
     # in one read: psycopg2 takes the interpreter lock again for every piece it reads, and
     # the importer's other threads hold it most of the time (8 KB pieces: ~0.3 s slower)
     db.cursor().copy_expert(statement, io.StringIO(text), size=max(8192, len(text)))
@@ -174,7 +182,7 @@ def _copy(model, fields, rows, returning=()) -> list[tuple]:
         ids = _sequence_values(model, len(rows))
         fields = [model._meta.primary_key, *fields]
         rows = [(new_id, *row) for new_id, row in zip(ids, rows, strict=True)]
-    _send_copy(*_copy_text(model, fields, rows))
+    send_copy(*copy_text(model, fields, rows))
     # by identity: a peewee field's == builds an expression
     positions = [next(i for i, f in enumerate(fields) if f is field) for field in returning]
     return [tuple(row[i] for i in positions) for row in rows] if returning else []
@@ -713,9 +721,9 @@ class Importer:
             ids = dict(zip(numbers, ready.ids, strict=True))
             persons = [(i, *record) for i, record in zip(ready.ids, ready.records, strict=True)]
             ready.copies = [
-                _copy_text(Person, (Person.id, *PERSON_COLUMNS), persons),
+                copy_text(Person, (Person.id, *PERSON_COLUMNS), persons),
                 *(
-                    _copy_text(model, fields, rows)
+                    copy_text(model, fields, rows)
                     for model, fields, rows in _link_rows(ready.links, ids)
                     if rows
                 ),
@@ -770,7 +778,7 @@ class Importer:
             ready = self._records(creates)
         if ready.copies is not None:  # PostgreSQL, ids and texts made ahead
             for statement, text in ready.copies:
-                _send_copy(statement, text)
+                send_copy(statement, text)
             return dict(zip((row.number for row in creates), ready.ids, strict=True))
         returned = bulk_insert(
             Person, PERSON_COLUMNS, ready.records, (Person.id, Person.origin_row)

@@ -379,6 +379,31 @@ def test_the_bulk_writer_keeps_nulls_booleans_times_and_escapes(app_ctx):
     }
 
 
+def test_copy_text_makes_constant_columns_once_and_the_same_as_in_each_row():
+    """copy_text's tail (the demo loader's defaults and timestamps) gives the text of the
+    same rows with those values in every row: on the fast path, on the value-by-value path
+    of a row with NULL, and with values COPY escapes."""
+    from app.transfer.services import copy_text
+
+    fields = (Person.client, Person.last_name, Person.blocked, Person.notes)
+    tail_fields = (Person.origin, Person.erased_at, Person.blocked_reason, Person.created_at)
+    tail = ("import", None, "tab\there", "2026-03-01 12:30:15.250000")
+    rows = [
+        (1, "Tab\there", True, "back\\slash\r\n"),
+        (2, "Null", False, None),
+        (3, "N", False, ""),
+    ]
+    _, with_tail = copy_text(Person, (*fields, *tail_fields), rows, tail)
+    _, in_each_row = copy_text(Person, (*fields, *tail_fields), [row + tail for row in rows])
+    assert with_tail == in_each_row
+    lines = with_tail.split("\n")
+    assert lines[0] == (
+        "1\tTab\\there\tt\tback\\\\slash\\r\\n\timport\t\\N\ttab\\there\t2026-03-01 12:30:15.250000"
+    )
+    assert lines[1].startswith("2\tNull\tf\t\\N\timport\t")
+    assert lines[-1] == "", "each line ends with a newline"
+
+
 @pytest.mark.parametrize("policy", ["update", "create"])
 def test_search_text_and_name_key_are_what_reindex_makes(app, client, world, tmp_path, policy):
     """The converting thread prepares each row's search text and name key; rows merged
