@@ -422,7 +422,10 @@ def _table(results) -> None:
         elif "server CPU" in name:
             print(f"{backend:<11}{name:<34}{first:>10.2f}{'':>19}  (the same ratio in CPU time)")
         elif "persons/s" in name:
-            goal = "ok" if backend != "sqlite" or first >= 20_000 else "MISSED (≥ 20,000/s)"
+            if backend != "sqlite":  # the goal is the embedded default's (D33)
+                goal = "(20,000/s: SQLite's goal; here the database's own checks, D33)"
+            else:
+                goal = "ok" if first >= 20_000 else "MISSED (≥ 20,000/s)"
             print(f"{backend:<11}{name:<34}{first:>10,.0f}{'':>19}  {goal}")
         else:
             print(f"{backend:<11}{name:<34}{first:>8.0f}/s")
