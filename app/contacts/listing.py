@@ -29,6 +29,14 @@ from app.statements import SlotUser, Statement, as_datetime, slot, slots, user_k
 PAGE_SIZE = 50
 COUNTRIES = {"DE": _l("Germany"), "AT": _l("Austria"), "CH": _l("Switzerland")}
 LANGUAGE_NAMES = {"de": _l("German"), "en": _l("English"), "fr": _l("French"), "it": _l("Italian")}
+# where a person or an outlet came from (C1), as the record pages and reports name it
+ORIGIN_LABELS = {
+    "manual": _l("entered by hand"),
+    "import": _l("import"),
+    "pressbase": _l("press database"),
+    "imap": _l("e-mail (IMAP)"),
+    "api": _l("API"),
+}
 BLOCKED = ("all", "no", "yes")
 # sort key → columns, given a direction function (asc/desc of a field)
 ORDER = {

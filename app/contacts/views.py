@@ -76,13 +76,6 @@ ACTION_LABELS = {
     "person.outlet_link_update": _l("Position at the outlet changed"),
     "person.outlet_unlink": _l("No longer works for"),
 }
-ORIGIN_LABELS = {
-    "manual": _l("entered by hand"),
-    "import": _l("import"),
-    "pressbase": _l("press database"),
-    "imap": _l("e-mail (IMAP)"),
-    "api": _l("API"),
-}
 FIELD_LABELS = {
     "gender": _l("Salutation"),
     "title": _l("Title"),
@@ -297,7 +290,7 @@ def _detail_context(person):
         "topics": [link.topic for link in topic_links],
         "writable": person.writable_for(current_user),
         "outlet_types": OUTLET_TYPES,
-        "origin_labels": ORIGIN_LABELS,
+        "origin_labels": listing.ORIGIN_LABELS,
         "phone_kinds": channels.PHONE_KINDS,
         "rsvp_states": RSVP_STATES,
         "client_topics": [

@@ -27,7 +27,7 @@ from app.clients.models import Client
 from app.contacts import history
 from app.contacts.duplicates import merged_ids
 from app.contacts.letters import country_name
-from app.contacts.listing import LANGUAGE_NAMES
+from app.contacts.listing import LANGUAGE_NAMES, ORIGIN_LABELS
 from app.contacts.models import HISTORY_KINDS, SALUTATIONS, Person
 from app.lists.models import LIST_KINDS, DistributionList, ListMember
 
@@ -378,8 +378,6 @@ def audit(user, person):
 
 
 def _origin_label(origin):
-    from app.contacts.views import ORIGIN_LABELS
-
     return ORIGIN_LABELS.get(origin, origin)
 
 

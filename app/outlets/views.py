@@ -25,7 +25,7 @@ from app.audit.models import AuditEntry
 from app.clients.models import FULL
 from app.clients.scoping import ScopeError, require_client
 from app.clients.services import clients_for
-from app.contacts.listing import LANGUAGE_NAMES
+from app.contacts.listing import LANGUAGE_NAMES, ORIGIN_LABELS
 from app.contacts.models import Person
 from app.contacts.services import ContactError
 from app.countries import country_choices, country_name
@@ -49,12 +49,6 @@ ACTION_LABELS = {
     "outlet.link": _l("Journalist added"),
     "outlet.link_update": _l("Journalist's position changed"),
     "outlet.unlink": _l("Journalist removed"),
-}
-ORIGIN_LABELS = {
-    "manual": _l("entered by hand"),
-    "import": _l("import"),
-    "pressbase": _l("press database"),
-    "api": _l("API"),
 }
 FIELD_LABELS = {
     "name": _l("Name"),
