@@ -281,17 +281,16 @@ class _Writer:
             for f in model._meta.sorted_fields
             if f.name not in columns and f is not model._meta.primary_key
         ]
-        tail = tuple(
-            self.now
-            if f.name in ("created_at", "updated_at")
-            else f.default()
-            if callable(f.default)
-            else f.default
-            for f in rest
-        )
+        tail = tuple(self._constant(f) for f in rest)
         if self.postgres:
             return copy_text(model, fields + rest, rows, tail)
         return model, fields + rest, rows, tail
+
+    def _constant(self, field):
+        """The value of a column not named: the writer's `now`, or the field's default."""
+        if field.name in ("created_at", "updated_at"):
+            return self.now
+        return field.default() if callable(field.default) else field.default
 
     def send(self, prepared) -> None:
         if prepared is None:
@@ -818,8 +817,6 @@ def _foreign_keys_set_aside(tables) -> list[tuple[str, str, str]]:
 def _foreign_keys_restored(constraints) -> None:
     """The foreign keys `_foreign_keys_set_aside` dropped, added again from their stored
     definitions; adding one checks every row (an error rolls the whole load back)."""
-    if not constraints:
-        return
     from psycopg2 import sql
 
     for table, name, definition in constraints:

@@ -442,17 +442,19 @@ def verify(
     expected = manifest.get("database_sha256")
     if expected and (database_file is None or sha256(database_file) != expected):
         problems.append("database file: checksum differs from the manifest")
-    counts = row_counts(database)
+    fmt = manifest.get("format", 1)
+    if manifest.get("table_sha256") and fmt >= 4:
+        # dumped as the backup dumped it: rows and digests from one reading of each table
+        dumped = pg_dump_digests(database_url)
+        counts = {table: found[0] for table, found in dumped.items()}
+        digests = {table: found[1] for table, found in dumped.items()}
+    else:
+        counts = row_counts(database)
+        digests = table_digests(database, fmt) if manifest.get("table_sha256") else {}
     for table, expected in manifest["row_counts"].items():
         if counts.get(table) != expected:
             problems.append(f"table {table}: {counts.get(table)} rows, manifest says {expected}")
     if manifest.get("table_sha256"):
-        fmt = manifest.get("format", 1)
-        if fmt >= 4:
-            again = pg_dump_digests(database_url)  # dumped as the backup dumped it
-            digests = {table: found[1] for table, found in again.items()}
-        else:
-            digests = table_digests(database, fmt)
         for table, expected in manifest["table_sha256"].items():
             same_count = counts.get(table) == manifest["row_counts"][table]
             if digests.get(table) != expected and same_count:
